@@ -1,0 +1,1 @@
+"""Implementations of the article's API that ship with the suite as targets."""

@@ -1,0 +1,131 @@
+"""The suite's own PyTorch implementation of the article's ``tensor_quant`` API.
+
+Written from SPEC.md (not pasted from the article): descriptors, the shared
+quantize body, ``tensor_quant`` / ``fake_tensor_quant`` as autograd
+functions with the clipped straight-through backward. It runs unchanged on
+CPU and CUDA tensors and is the built-in target ``torch``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from reference.descriptor import (  # the descriptor rules are plain Python
+    QUANT_DESC_8BIT_CONV1D_WEIGHT_PER_CHANNEL,
+    QUANT_DESC_8BIT_CONV2D_WEIGHT_PER_CHANNEL,
+    QUANT_DESC_8BIT_CONV3D_WEIGHT_PER_CHANNEL,
+    QUANT_DESC_8BIT_CONVTRANSPOSE1D_WEIGHT_PER_CHANNEL,
+    QUANT_DESC_8BIT_CONVTRANSPOSE2D_WEIGHT_PER_CHANNEL,
+    QUANT_DESC_8BIT_CONVTRANSPOSE3D_WEIGHT_PER_CHANNEL,
+    QUANT_DESC_8BIT_LINEAR_WEIGHT_PER_ROW,
+    QUANT_DESC_8BIT_PER_TENSOR,
+    QUANT_DESC_UNSIGNED_8BIT_PER_TENSOR,
+    QuantDescriptor,
+    ScaledQuantDescriptor,
+)
+
+__all__ = [
+    "CONFORMANCE_TARGET",
+    "FakeTensorQuantFunction",
+    "QUANT_DESC_8BIT_CONV1D_WEIGHT_PER_CHANNEL",
+    "QUANT_DESC_8BIT_CONV2D_WEIGHT_PER_CHANNEL",
+    "QUANT_DESC_8BIT_CONV3D_WEIGHT_PER_CHANNEL",
+    "QUANT_DESC_8BIT_CONVTRANSPOSE1D_WEIGHT_PER_CHANNEL",
+    "QUANT_DESC_8BIT_CONVTRANSPOSE2D_WEIGHT_PER_CHANNEL",
+    "QUANT_DESC_8BIT_CONVTRANSPOSE3D_WEIGHT_PER_CHANNEL",
+    "QUANT_DESC_8BIT_LINEAR_WEIGHT_PER_ROW",
+    "QUANT_DESC_8BIT_PER_TENSOR",
+    "QUANT_DESC_UNSIGNED_8BIT_PER_TENSOR",
+    "QuantDescriptor",
+    "ScaledQuantDescriptor",
+    "TensorQuantFunction",
+    "fake_tensor_quant",
+    "tensor_quant",
+]
+
+#: Metadata the suite reads (see conformance.targets).
+CONFORMANCE_TARGET = {
+    "name": "torch (built-in)",
+    "devices": ("cpu", "cuda"),
+    "variations": (),
+}
+
+_EPSILON = 1.0 / (1 << 24)  # amax at or below this quantizes to zero
+_FP16_MAX = 65504
+
+
+def _quantize(inputs, amax, num_bits, unsigned, narrow_range):
+    """Round-half-even codes and the multiplier; the article's ``_tensor_quant``."""
+    if unsigned and inputs.min() < 0.0:
+        raise TypeError("Negative values encountered in unsigned quantization.")
+    input_dtype = inputs.dtype
+    # float16 is computed in float32; bfloat16 and float64 are left alone.
+    if inputs.dtype == torch.half:
+        inputs = inputs.float()
+    if amax.dtype == torch.half:
+        amax = amax.float()
+    min_amax = amax.min()
+    if min_amax < 0:
+        raise ValueError("Negative values in amax")
+
+    max_bound = torch.tensor(2.0 ** (num_bits - 1 + int(unsigned)) - 1.0, device=amax.device)
+    if unsigned:
+        min_bound = 0
+    elif narrow_range:
+        min_bound = -max_bound
+    else:
+        min_bound = -max_bound - 1
+
+    scale = max_bound / amax
+    tiny = min_amax <= _EPSILON
+    if tiny:
+        zero_amax = amax <= _EPSILON
+        scale[zero_amax] = 0  # so those inputs quantize to +-0 (NaN for NaN/inf)
+    outputs = torch.clamp((inputs * scale).round_(), min_bound, max_bound)
+    if tiny:
+        scale[zero_amax] = 1.0  # the multiplier reported for a zero amax
+    if input_dtype == torch.half:
+        outputs = outputs.half()
+    return outputs, scale
+
+
+def _ste(inputs, amax, grad_outputs):
+    """Clipped straight-through estimator: pass where ``|x| <= amax``."""
+    zero = grad_outputs.new_zeros(1)
+    return torch.where(inputs.abs() <= amax, grad_outputs, zero)
+
+
+class TensorQuantFunction(torch.autograd.Function):
+    """Quantize to integer-valued floats; returns ``(outputs, scale)``."""
+
+    @staticmethod
+    def forward(ctx, inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
+        ctx.save_for_backward(inputs, amax)
+        outputs, scale = _quantize(inputs, amax, num_bits, unsigned, narrow_range)
+        if outputs.dtype == torch.half and scale.max() > _FP16_MAX:
+            raise ValueError(f"scale is too large for FP16 with amax={amax}")
+        return outputs, scale.to(inputs.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_outputs, grad_scale):
+        inputs, amax = ctx.saved_tensors
+        return _ste(inputs, amax, grad_outputs), None, None, None, None
+
+
+class FakeTensorQuantFunction(torch.autograd.Function):
+    """Quantize then dequantize by dividing by the multiplier."""
+
+    @staticmethod
+    def forward(ctx, inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
+        ctx.save_for_backward(inputs, amax)
+        outputs, scale = _quantize(inputs, amax, num_bits, unsigned, narrow_range)
+        return outputs / scale.to(inputs.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_outputs):
+        inputs, amax = ctx.saved_tensors
+        return _ste(inputs, amax, grad_outputs), None, None, None, None
+
+
+tensor_quant = TensorQuantFunction.apply
+fake_tensor_quant = FakeTensorQuantFunction.apply

@@ -1,0 +1,54 @@
+"""The NumPy reference oracle for pytorch-quantization's ``tensor_quant``.
+
+It imports no torch. Every rule of SPEC.md sections 1-3 lives in one place:
+descriptors in ``descriptor``, the quantize body in ``quantize``, the public
+functions and the straight-through gradient in ``functions``, the amax of a
+descriptor axis in ``amax``. PyTorch's dtype rules, which bit-exactness
+depends on, are emulated in ``_torch_ops`` and ``_xp``.
+"""
+
+from .amax import compute_amax
+from .descriptor import (
+    PREDEFINED,
+    QUANT_DESC_8BIT_CONV1D_WEIGHT_PER_CHANNEL,
+    QUANT_DESC_8BIT_CONV2D_WEIGHT_PER_CHANNEL,
+    QUANT_DESC_8BIT_CONV3D_WEIGHT_PER_CHANNEL,
+    QUANT_DESC_8BIT_CONVTRANSPOSE1D_WEIGHT_PER_CHANNEL,
+    QUANT_DESC_8BIT_CONVTRANSPOSE2D_WEIGHT_PER_CHANNEL,
+    QUANT_DESC_8BIT_CONVTRANSPOSE3D_WEIGHT_PER_CHANNEL,
+    QUANT_DESC_8BIT_LINEAR_WEIGHT_PER_ROW,
+    QUANT_DESC_8BIT_PER_TENSOR,
+    QUANT_DESC_UNSIGNED_8BIT_PER_TENSOR,
+    QuantDescriptor,
+    ScaledQuantDescriptor,
+)
+from .functions import fake_tensor_quant, ste_gradient, tensor_quant
+from .quantize import EPSILON, bounds
+from .semantics import ARTICLE, Semantics
+from ._xp import BFLOAT16, FLOAT_DTYPES, dtype_name
+
+__all__ = [
+    "ARTICLE",
+    "BFLOAT16",
+    "EPSILON",
+    "FLOAT_DTYPES",
+    "PREDEFINED",
+    "QUANT_DESC_8BIT_CONV1D_WEIGHT_PER_CHANNEL",
+    "QUANT_DESC_8BIT_CONV2D_WEIGHT_PER_CHANNEL",
+    "QUANT_DESC_8BIT_CONV3D_WEIGHT_PER_CHANNEL",
+    "QUANT_DESC_8BIT_CONVTRANSPOSE1D_WEIGHT_PER_CHANNEL",
+    "QUANT_DESC_8BIT_CONVTRANSPOSE2D_WEIGHT_PER_CHANNEL",
+    "QUANT_DESC_8BIT_CONVTRANSPOSE3D_WEIGHT_PER_CHANNEL",
+    "QUANT_DESC_8BIT_LINEAR_WEIGHT_PER_ROW",
+    "QUANT_DESC_8BIT_PER_TENSOR",
+    "QUANT_DESC_UNSIGNED_8BIT_PER_TENSOR",
+    "QuantDescriptor",
+    "ScaledQuantDescriptor",
+    "Semantics",
+    "bounds",
+    "compute_amax",
+    "dtype_name",
+    "fake_tensor_quant",
+    "ste_gradient",
+    "tensor_quant",
+]

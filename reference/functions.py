@@ -1,0 +1,99 @@
+"""SPEC.md section 3: ``tensor_quant``, ``fake_tensor_quant`` and their STE.
+
+The functions take NumPy (or CuPy) arrays where the article takes tensors,
+and return arrays whose dtype, shape and bits are those the article's
+PyTorch code returns on CPU. bfloat16 arrays use ``ml_dtypes.bfloat16``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _torch_ops as ops
+from ._xp import FLOAT16, FLOAT32, array_namespace
+from .quantize import _as_array, _round, bounds, quantize
+from .semantics import ARTICLE, Semantics
+
+__all__ = ["fake_tensor_quant", "ste_gradient", "tensor_quant"]
+
+#: The largest finite float16; a larger scale overflows when cast to float16.
+FP16_MAX = 65504
+
+
+def tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
+                 semantics: Semantics = ARTICLE):
+    """Quantize: returns ``(codes, scale)``, codes as floats of the article's dtype.
+
+    Raises ``ValueError`` when the codes are float16 and the scale exceeds
+    65504, as the article's ``TensorQuantFunction.forward`` does.
+    """
+    q = quantize(inputs, amax, num_bits, unsigned, narrow_range, semantics=semantics)
+    xp = array_namespace(q.scale)
+    # SPEC 3: the FP16 scale-overflow check, on the float32 scale.
+    if q.codes.dtype == FLOAT16 and xp.max(q.scale.astype(np.float64)) > FP16_MAX:
+        raise ValueError(f"scale is too large for FP16 with amax={amax!r}")
+    return q.codes, q.scale.astype(q.input_dtype)
+
+
+def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
+                      semantics: Semantics = ARTICLE):
+    """Quantize then dequantize: ``codes / scale.to(inputs.dtype)``.
+
+    No overflow error here: for float16 inputs a scale above 65504 becomes
+    inf in float16 and the outputs 0, as in the article.
+    """
+    q = quantize(inputs, amax, num_bits, unsigned, narrow_range, semantics=semantics)
+    if semantics.compute == "float32":
+        # The kernels that compute in float32 dequantize there and cast once.
+        if semantics.dequantize == "multiply_step":
+            wide = ops.mul(q.wide_codes, q.step.astype(FLOAT32))
+        else:
+            wide = ops.div(q.wide_codes, q.scale.astype(FLOAT32))
+        return wide.astype(q.input_dtype)
+    if semantics.dequantize == "multiply_step":
+        return ops.mul(q.codes, q.step.astype(q.input_dtype))
+    # SPEC 3: division by the multiplier cast to the input dtype.
+    return ops.div(q.codes, q.scale.astype(q.input_dtype))
+
+
+def ste_gradient(inputs, amax, grad_output, num_bits=8, unsigned=False,
+                 narrow_range=True, *, semantics: Semantics = ARTICLE):
+    """The input gradient of both functions: the clipped straight-through estimator.
+
+    ``grad_output`` where ``|inputs| <= amax`` (inclusive, on the raw inputs
+    in their own dtypes, compared under PyTorch promotion) and 0 elsewhere;
+    NaN inputs get 0. The result has the dtype and shape of ``inputs``, as
+    autograd casts it. amax gets no gradient (the article returns None).
+    """
+    xp = array_namespace(inputs, amax, grad_output)
+    inputs = _as_array(xp, inputs, "inputs")
+    amax = _as_array(xp, amax, "amax")
+    grad_output = _as_array(xp, grad_output, "grad_output")
+    if np.broadcast_shapes(inputs.shape, amax.shape, grad_output.shape) != inputs.shape:
+        raise ValueError(
+            f"the gradient is defined here only when amax {amax.shape} and "
+            f"grad_output {grad_output.shape} broadcast to inputs {inputs.shape}."
+        )
+    if semantics.ste_mask == "pass_through":
+        mask = xp.ones(inputs.shape, dtype=bool)
+    elif semantics.ste_mask == "rounded_code":
+        mask = _rounded_code_mask(inputs, amax, num_bits, unsigned, narrow_range, semantics)
+    else:
+        # SPEC 3: |x| <= amax, inclusive, on the raw saved inputs.
+        mask = ops.le(xp.abs(inputs), amax)
+    zero = xp.zeros((), grad_output.dtype)
+    grad = xp.where(mask, grad_output, zero)
+    return xp.broadcast_to(grad, inputs.shape).astype(inputs.dtype)
+
+
+def _rounded_code_mask(inputs, amax, num_bits, unsigned, narrow_range, semantics):
+    """``qmin <= round(x * m) <= qmax`` on the unclamped code (PyTorch's own ops)."""
+    xp = array_namespace(inputs, amax)
+    wide_inputs = inputs.astype(FLOAT32) if semantics.compute == "float32" else inputs
+    wide_amax = amax.astype(FLOAT32)
+    min_bound, max_bound = bounds(num_bits, unsigned, narrow_range, semantics)
+    step = ops.div(wide_amax, xp.asarray(max_bound, dtype=FLOAT32))
+    reciprocal = ops.div(xp.ones((), FLOAT32), step)
+    code = _round(xp, ops.mul(wide_inputs, reciprocal), semantics.rounding)
+    with np.errstate(invalid="ignore"):
+        return (code >= min_bound) & (code <= max_bound)
