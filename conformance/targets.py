@@ -1,0 +1,138 @@
+"""Targets: the kernels under test, and how the suite finds them.
+
+A target is any importable object (a module, or an attribute of one) that
+exposes the article's API on torch tensors:
+
+* ``fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True)``
+  (required);
+* ``tensor_quant(...)`` returning ``(outputs, scale)`` (optional);
+* ``QuantDescriptor`` or ``ScaledQuantDescriptor`` (optional).
+
+It may carry metadata in an attribute ``CONFORMANCE_TARGET`` (a mapping):
+``name`` (display name), ``devices`` (tuple of ``"cpu"``/``"cuda"``) and
+``variations`` (names from ``reference.variations`` it declares). Without
+it, the defaults are the spec as the name, both devices, no variations.
+
+A target is named on the command line as ``MODULE``, ``MODULE:ATTR`` or a
+short name registered in the entry-point group
+``tensor_quant_conformance.targets`` (so other packages can ship targets).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.metadata
+from collections.abc import Callable
+
+__all__ = ["ENTRY_POINT_GROUP", "Target", "TargetError", "available_targets", "load_target"]
+
+ENTRY_POINT_GROUP = "tensor_quant_conformance.targets"
+_DEVICES = ("cpu", "cuda")
+
+
+class TargetError(Exception):
+    """A target cannot be used; the message says what to fix."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """A loaded kernel under test, with what it exposes and declares."""
+
+    spec: str
+    name: str
+    obj: object
+    fake_tensor_quant: Callable
+    tensor_quant: Callable | None = None
+    descriptor: type | None = None
+    devices: tuple[str, ...] = _DEVICES
+    variations: tuple[str, ...] = ()
+
+    @property
+    def exposes(self) -> frozenset[str]:
+        """Which parts of the article's API the target provides."""
+        parts = {"fake_tensor_quant"}
+        if self.tensor_quant is not None:
+            parts.add("tensor_quant")
+        if self.descriptor is not None:
+            parts.add("descriptor")
+        return frozenset(parts)
+
+
+def available_targets() -> dict[str, str]:
+    """Short names registered through entry points -> their import paths."""
+    eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    return {ep.name: ep.value for ep in sorted(eps, key=lambda e: e.name)}
+
+
+def _import(path: str, spec: str):
+    module_name, _, attr = path.partition(":")
+    try:
+        obj = importlib.import_module(module_name)
+    except ImportError as exc:
+        known = ", ".join(available_targets()) or "none"
+        raise TargetError(
+            f"cannot import target {spec!r}: {exc}. Give an importable module "
+            f"(MODULE or MODULE:ATTR) or a registered name (registered: {known})."
+        ) from exc
+    except Exception as exc:  # the target's own import crashed
+        raise TargetError(
+            f"importing target {spec!r} raised {type(exc).__name__}: {exc}"
+        ) from exc
+    for part in filter(None, attr.split(".")):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise TargetError(
+                f"target {spec!r}: {module_name!r} has no attribute {attr!r}."
+            ) from None
+    return obj
+
+
+def _metadata(obj, spec: str) -> dict:
+    meta = getattr(obj, "CONFORMANCE_TARGET", None) or {}
+    if not isinstance(meta, dict):
+        raise TargetError(
+            f"target {spec!r}: CONFORMANCE_TARGET must be a dict with keys "
+            f"name/devices/variations, got {type(meta).__name__}."
+        )
+    unknown = set(meta) - {"name", "devices", "variations"}
+    if unknown:
+        raise TargetError(
+            f"target {spec!r}: unknown CONFORMANCE_TARGET keys {sorted(unknown)}; "
+            "allowed: name, devices, variations."
+        )
+    devices = tuple(meta.get("devices", _DEVICES))
+    bad = [d for d in devices if d not in _DEVICES]
+    if bad:
+        raise TargetError(f"target {spec!r}: devices {bad} not among {_DEVICES}.")
+    variations = tuple(meta.get("variations", ()))
+    return {"name": str(meta.get("name", spec)), "devices": devices, "variations": variations}
+
+
+def load_target(spec: str) -> Target:
+    """Import and describe the target named by ``spec``; raise TargetError if unusable."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise TargetError("a target must be named: --target MODULE, MODULE:ATTR or a registered name.")
+    spec = spec.strip()
+    path = available_targets().get(spec, spec)
+    obj = _import(path, spec)
+    fake = getattr(obj, "fake_tensor_quant", None)
+    if not callable(fake):
+        raise TargetError(
+            f"target {spec!r} ({path}) has no callable fake_tensor_quant(inputs, amax, "
+            "num_bits=8, unsigned=False, narrow_range=True); that is the one required entry."
+        )
+    quant = getattr(obj, "tensor_quant", None)
+    descriptor = getattr(obj, "QuantDescriptor", None) or getattr(obj, "ScaledQuantDescriptor", None)
+    meta = _metadata(obj, spec)
+    return Target(
+        spec=spec,
+        name=meta["name"],
+        obj=obj,
+        fake_tensor_quant=fake,
+        tensor_quant=quant if callable(quant) else None,
+        descriptor=descriptor if isinstance(descriptor, type) else None,
+        devices=meta["devices"],
+        variations=meta["variations"],
+    )
