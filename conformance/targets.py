@@ -25,13 +25,15 @@ import importlib
 import importlib.metadata
 from collections.abc import Callable
 
+from .errors import UsageError
+
 __all__ = ["ENTRY_POINT_GROUP", "Target", "TargetError", "available_targets", "load_target"]
 
 ENTRY_POINT_GROUP = "tensor_quant_conformance.targets"
 _DEVICES = ("cpu", "cuda")
 
 
-class TargetError(Exception):
+class TargetError(UsageError):
     """A target cannot be used; the message says what to fix."""
 
 

@@ -1,0 +1,35 @@
+"""Hypothesis profiles shared by the command line and the project's tests.
+
+``quick`` is the fast default for local runs; ``ci`` is derandomized (the
+same examples on every run, so a CI verdict is reproducible) with no example
+database; ``thorough`` runs 10,000 examples per property for release gates.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, settings
+
+__all__ = ["PROFILES", "load_profile"]
+
+_COMMON = dict(
+    deadline=None,  # kernels may be slow to warm up (CUDA, ONNX sessions)
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+
+PROFILES = {
+    "quick": settings(max_examples=40, **_COMMON),
+    "ci": settings(max_examples=150, derandomize=True, database=None, **_COMMON),
+    "thorough": settings(max_examples=10_000, **_COMMON),
+}
+
+for _name, _settings in PROFILES.items():
+    settings.register_profile(_name, _settings)
+
+
+def load_profile(name: str) -> settings:
+    """Activate and return the named profile; raises ValueError naming the choices."""
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}.")
+    settings.load_profile(name)
+    return PROFILES[name]
