@@ -10,8 +10,10 @@ exposes the article's API on torch tensors:
 
 It may carry metadata in an attribute ``CONFORMANCE_TARGET`` (a mapping):
 ``name`` (display name), ``devices`` (tuple of ``"cpu"``/``"cuda"``) and
-``variations`` (names from ``reference.variations`` it declares). Without
-it, the defaults are the spec as the name, both devices, no variations.
+``variations`` (names from ``reference.variations`` it declares) and
+``expectations`` (path of its known-deviations file, relative to the
+target's module). Without it, the defaults are the spec as the name, both
+devices, no variations, no expectations.
 
 A target is named on the command line as ``MODULE``, ``MODULE:ATTR`` or a
 short name registered in the entry-point group
@@ -49,6 +51,7 @@ class Target:
     descriptor: type | None = None
     devices: tuple[str, ...] = _DEVICES
     variations: tuple[str, ...] = ()
+    expectations: str | None = None
 
     @property
     def exposes(self) -> frozenset[str]:
@@ -98,18 +101,29 @@ def _metadata(obj, spec: str) -> dict:
             f"target {spec!r}: CONFORMANCE_TARGET must be a dict with keys "
             f"name/devices/variations, got {type(meta).__name__}."
         )
-    unknown = set(meta) - {"name", "devices", "variations"}
+    unknown = set(meta) - {"name", "devices", "variations", "expectations"}
     if unknown:
         raise TargetError(
             f"target {spec!r}: unknown CONFORMANCE_TARGET keys {sorted(unknown)}; "
-            "allowed: name, devices, variations."
+            "allowed: name, devices, variations, expectations."
         )
     devices = tuple(meta.get("devices", _DEVICES))
     bad = [d for d in devices if d not in _DEVICES]
     if bad:
         raise TargetError(f"target {spec!r}: devices {bad} not among {_DEVICES}.")
     variations = tuple(meta.get("variations", ()))
-    return {"name": str(meta.get("name", spec)), "devices": devices, "variations": variations}
+    expectations = meta.get("expectations")
+    if expectations is not None:
+        import os
+
+        base = os.path.dirname(getattr(obj, "__file__", "") or "")
+        expectations = os.path.join(base, str(expectations))
+    return {
+        "name": str(meta.get("name", spec)),
+        "devices": devices,
+        "variations": variations,
+        "expectations": expectations,
+    }
 
 
 def load_target(spec: str) -> Target:
@@ -137,4 +151,5 @@ def load_target(spec: str) -> Target:
         descriptor=descriptor if isinstance(descriptor, type) else None,
         devices=meta["devices"],
         variations=meta["variations"],
+        expectations=meta["expectations"],
     )
