@@ -1,0 +1,231 @@
+"""Golden vectors: the reference and the PyTorch implementation against every case.
+
+Also: the files are exactly what ``python -m vectors`` writes, regeneration is
+byte-identical, and the article's published values hold (checked by hand,
+not through the reference).
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import reference
+import vectors
+from conformance.compare import first_mismatch
+from vectors.cases import (
+    ARTICLE_CODES,
+    ARTICLE_FAKE_4DP,
+    ARTICLE_SCALE,
+    ARTICLE_X_BITS,
+    all_cases,
+)
+from vectors.expect import DESCRIPTOR_ATTRIBUTES
+
+CASES = vectors.load_all()
+BY_ID = {case.id: case for case in CASES}
+QUANT_ARGS = ("num_bits", "unsigned", "narrow_range")
+
+
+def _positional(case):
+    """The article's positional arguments after (inputs, amax), defaults left out."""
+    return tuple(case.arguments[k] for k in QUANT_ARGS if k in case.arguments)
+
+
+def _assert_arrays(expected, actual, name):
+    mismatch = first_mismatch(expected, np.asarray(actual), name=name)
+    assert mismatch is None, str(mismatch)
+
+
+def _assert_value(expected, actual, name):
+    """Descriptor attributes: same type and value; arrays bit-exact."""
+    if isinstance(expected, np.ndarray):
+        assert isinstance(actual, np.ndarray), f"{name} should be an ndarray, got {actual!r}"
+        _assert_arrays(expected, actual, name)
+        return
+    assert type(actual) is type(expected) and actual == expected, (
+        f"{name}={actual!r} ({type(actual).__name__}), but should be {expected!r} "
+        f"({type(expected).__name__})")
+
+
+def check_result(case, call):
+    """Run ``call()`` and compare what it returns or raises with ``case.expected``."""
+    e = case.expected
+    if e.raises is not None:
+        with pytest.raises(Exception) as info:
+            call()
+        assert type(info.value).__name__ == e.raises, (
+            f"raised {type(info.value).__name__}({info.value}), but should raise {e.raises}")
+        if e.match is not None:
+            assert e.match in str(info.value)
+        return
+    result = call()
+    if case.function == "tensor_quant":
+        outputs, scale = result
+        _assert_arrays(e.outputs, outputs, "outputs")
+        _assert_arrays(e.scale, scale, "scale")
+    elif case.function == "fake_tensor_quant":
+        _assert_arrays(e.outputs, result, "outputs")
+    elif case.function == "ste_gradient":
+        _assert_arrays(e.grad, result, "grad")
+    else:
+        descriptor, logged_error = result
+        for name in DESCRIPTOR_ATTRIBUTES:
+            _assert_value(e.attributes[name], getattr(descriptor, name), name)
+        assert logged_error == e.logs_error
+
+
+def _descriptor_call(case, module):
+    def call():
+        records = []
+        handler = logging.Handler(logging.ERROR)
+        handler.emit = records.append
+        root = logging.getLogger()
+        root.addHandler(handler)
+        try:
+            if case.function == "predefined_descriptor":
+                return getattr(module, case.arguments["name"]), False
+            return module.QuantDescriptor(**case.arguments), bool(records)
+        finally:
+            root.removeHandler(handler)
+    return call
+
+
+def reference_call(case):
+    i = case.inputs
+    if case.function in ("descriptor", "predefined_descriptor"):
+        return _descriptor_call(case, reference)
+    if case.function == "ste_gradient":
+        return lambda: reference.ste_gradient(i["inputs"], i["amax"], i["grad_output"],
+                                              *_positional(case))
+    function = getattr(reference, case.function)
+    return lambda: function(i["inputs"], i["amax"], *_positional(case))
+
+
+def torch_call(case):
+    """The built-in PyTorch implementation on CPU, results back as exact NumPy arrays."""
+    from conformance.builtin import torch_tensor_quant as impl
+    from conformance.convert import to_numpy, to_torch
+
+    i = case.inputs
+    if case.function in ("descriptor", "predefined_descriptor"):
+        return _descriptor_call(case, impl)
+    if case.function == "ste_gradient":
+        def gradient():
+            x = to_torch(i["inputs"], requires_grad=True)
+            amax = to_torch(i["amax"], requires_grad=True)
+            function = getattr(impl, case.arguments.get("backward_of", "fake_tensor_quant"))
+            out = function(x, amax, *_positional(case))
+            out = out[0] if isinstance(out, tuple) else out
+            out.backward(to_torch(i["grad_output"]))
+            assert amax.grad is None, "amax must get no gradient"
+            return to_numpy(x.grad)
+        return gradient
+
+    def forward():
+        out = getattr(impl, case.function)(to_torch(i["inputs"]), to_torch(i["amax"]),
+                                           *_positional(case))
+        if isinstance(out, tuple):
+            return tuple(to_numpy(t) for t in out)
+        return to_numpy(out)
+    return forward
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_reference_matches_vector(case):
+    check_result(case, reference_call(case))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_torch_matches_vector(case):
+    pytest.importorskip("torch")
+    check_result(case, torch_call(case))
+
+
+def test_files_are_what_the_code_writes(tmp_path):
+    """Regenerating into a fresh folder gives byte-identical files (no stale vectors)."""
+    subprocess.run([sys.executable, "-m", "vectors", "--out", str(tmp_path)], check=True,
+                   capture_output=True)
+    written = {p.name: p.read_bytes() for p in tmp_path.glob("*.json")}
+    shipped = {p.name: p.read_bytes() for p in vectors.DATA_DIR.glob("*.json")}
+    assert sorted(written) == sorted(shipped)
+    stale = [name for name in written if written[name] != shipped[name]]
+    assert not stale, f"run `python -m vectors`: {stale} differ from the code's output"
+
+
+def test_generation_is_deterministic(tmp_path):
+    first = vectors.io.render(all_cases())
+    second = vectors.io.render(all_cases())
+    assert first == second
+
+
+def test_check_flag_reports_stale_files(tmp_path):
+    ok = subprocess.run([sys.executable, "-m", "vectors", "--check"], capture_output=True)
+    assert ok.returncode == 0, ok.stderr.decode()
+    vectors.write_cases(CASES[:3], tmp_path)
+    stale = subprocess.run([sys.executable, "-m", "vectors", "--check", "--out", str(tmp_path)],
+                           capture_output=True, text=True)
+    assert stale.returncode == 1
+    assert "stale" in stale.stderr
+
+
+def test_write_then_load_round_trips(tmp_path):
+    vectors.write_cases(CASES, tmp_path)
+    again = vectors.load_all(tmp_path)
+    assert vectors.io.render(again) == vectors.io.render(CASES)
+
+
+def test_loader_rejects_values_that_disagree_with_bits():
+    obj = vectors.io.encode_array(np.array([1.0], np.float32))
+    obj["values"] = ["1.5"]
+    with pytest.raises(vectors.VectorFormatError, match="bits are normative"):
+        vectors.io.decode_array(obj)
+
+
+def test_ids_are_unique_and_every_function_is_covered():
+    assert len(BY_ID) == len(CASES)
+    assert {c.function for c in CASES} == set(vectors.FUNCTIONS)
+
+
+def test_gradient_cases_have_a_forward_that_succeeds():
+    """A backward only exists when the forward ran: keep STE cases meaningful."""
+    for case in CASES:
+        if case.function == "ste_gradient":
+            i = case.inputs
+            reference.fake_tensor_quant(i["inputs"], i["amax"], *_positional(case))
+
+
+# --- the article's published values, by hand ------------------------------
+
+
+def test_article_input_is_the_seed_12345_draw():
+    x = BY_ID["article_seed12345_tq"].inputs["inputs"]
+    assert x.dtype == np.float32 and x.shape == (10,)
+    assert [int(b) for b in x.view(np.uint32)] == list(ARTICLE_X_BITS)
+    assert round(float(x[0]), 4) == 0.9817  # torch.rand(10)[0] with seed 12345
+
+
+@pytest.mark.parametrize("cid", ["article_seed12345_tq", "article_seed12345_defaults_tq"])
+def test_article_published_codes_and_scale(cid):
+    e = BY_ID[cid].expected
+    assert e.outputs.tolist() == list(ARTICLE_CODES)
+    assert e.scale.dtype == np.float32 and e.scale.shape == ()
+    assert float(e.scale) == ARTICLE_SCALE == 128.00567626953125
+    assert round(float(e.scale), 4) == 128.0057
+
+
+@pytest.mark.parametrize("cid", ["article_seed12345_fake", "article_seed12345_defaults_fake"])
+def test_article_published_fake_outputs(cid):
+    outputs = BY_ID[cid].expected.outputs
+    # The article prints 4 decimals and truncates; each value lies within 1e-4 of its print.
+    published = np.array(ARTICLE_FAKE_4DP)
+    assert np.all(np.abs(outputs.astype(np.float64) - published) < 1e-4), outputs
+    assert [f"{v:.4f}" for v in outputs] == [f"{v:.4f}" for v in published] or np.all(
+        np.floor(outputs.astype(np.float64) * 1e4) / 1e4 == published)
+    # And they are codes / scale in float32.
+    np.testing.assert_array_equal(
+        outputs, np.float32(ARTICLE_CODES) / np.float32(ARTICLE_SCALE))
