@@ -1,0 +1,20 @@
+"""The registry of properties: stable name -> Property.
+
+One module per area; each exports ``PROPERTIES``, a list. The names are the
+suite's stable ids (reports, expectations files and ``--property`` use them).
+"""
+
+from __future__ import annotations
+
+from . import descriptor, errors, golden, gradients, hygiene, values
+from ._base import Context, Counterexample, Falsified, Property, Skip
+from ._calls import Caller, TargetHung
+
+__all__ = ["PROPERTIES", "Caller", "Context", "Counterexample", "Falsified", "Property", "Skip",
+           "TargetHung"]
+
+PROPERTIES: dict[str, Property] = {
+    p.name: p
+    for module in (values, errors, gradients, hygiene, descriptor, golden)
+    for p in module.PROPERTIES
+}

@@ -1,0 +1,133 @@
+"""One call of the reference and of the target, and the verdict on the pair.
+
+Both sides are reduced to an ``Outcome``: the exception type raised, or the
+returned arrays. The target's return is validated on the way (a tensor, a
+pair of tensors for ``tensor_quant``), so a target that returns junk fails
+with a message that says so instead of crashing the check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+import reference
+
+from ..compare import first_mismatch
+from ..convert import to_numpy, to_torch
+from ..repro import array_bits, call_snippet
+from ._calls import TargetHung
+
+__all__ = ["Outcome", "check_call", "reference_outcome", "target_outcome"]
+
+NAMES = {"fake_tensor_quant": ("outputs",), "tensor_quant": ("outputs", "scale")}
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What a call did: raised ``raised`` (with ``error``), or returned ``values``."""
+
+    raised: type | None = None
+    error: str = ""
+    values: tuple = ()
+    problem: str = ""  # the target misbehaved: hung, or returned something unusable
+
+    def describe(self) -> str:
+        if self.problem:
+            return self.problem
+        if self.raised is not None:
+            return f"raised {self.raised.__name__}: {self.error}"
+        return "returned " + "; ".join(array_bits(v) for v in self.values)
+
+
+def reference_outcome(ctx, function, case) -> Outcome:
+    """The oracle's verdict on ``case`` (with the target's declared variations)."""
+    fn = getattr(reference, function)
+    try:
+        with np.errstate(all="ignore"):
+            result = fn(case.inputs, case.amax, case.num_bits, case.unsigned,
+                        case.narrow_range, semantics=ctx.semantics)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        return Outcome(raised=type(exc), error=str(exc))
+    values = result if isinstance(result, tuple) else (result,)
+    return Outcome(values=tuple(np.asarray(v) for v in values))
+
+
+def tensors(ctx, case, *, requires_grad=False):
+    """The case's inputs and amax as tensors on the context's device."""
+    inputs = to_torch(case.inputs, ctx.device, requires_grad=requires_grad)
+    amax = to_torch(case.amax, ctx.device)
+    return inputs, amax
+
+
+def invoke(ctx, function, inputs, amax, case):
+    """Call the target's ``function`` positionally (autograd ``apply`` takes no keywords)."""
+    fn = getattr(ctx.target, function)
+    return ctx.caller(lambda: fn(inputs, amax, case.num_bits, case.unsigned, case.narrow_range),
+                      what=f"{function}()")
+
+
+def returned_tensors(function, result):
+    """The tensors a call returned, or a sentence saying why they are unusable."""
+    import torch
+
+    want = len(NAMES[function])
+    items = (result,) if want == 1 else result
+    if want == 2 and not (isinstance(result, (tuple, list)) and len(result) == 2):
+        return None, (f"{function} returned {type(result).__name__}, "
+                      "but should return a pair (outputs, scale) of tensors")
+    for name, item in zip(NAMES[function], items, strict=False):
+        if not isinstance(item, torch.Tensor):
+            return None, (f"{function} returned {type(item).__name__} as {name}, "
+                          "but should return a torch.Tensor")
+    return tuple(items), ""
+
+
+def target_outcome(ctx, function, case, inputs=None, amax=None) -> Outcome:
+    """The target's behaviour on ``case`` (tensors built from it unless given)."""
+    if inputs is None:
+        inputs, amax = tensors(ctx, case)
+    try:
+        result = invoke(ctx, function, inputs, amax, case)
+    except TargetHung as exc:
+        return Outcome(problem=f"{function} hung: {exc}")
+    except Exception as exc:
+        return Outcome(raised=type(exc), error=str(exc))
+    items, problem = returned_tensors(function, result)
+    if problem:
+        return Outcome(problem=problem)
+    return Outcome(values=tuple(to_numpy(t) for t in items))
+
+
+def verdict(function, expected: Outcome, actual: Outcome) -> str | None:
+    """Why ``actual`` breaks the rule given ``expected``, or None when it conforms."""
+    if actual.problem:
+        return actual.problem
+    if expected.raised is not None:
+        if actual.raised is None:
+            return (f"{function} returned normally, but should raise "
+                    f"{expected.raised.__name__} ({expected.error})")
+        if not issubclass(actual.raised, expected.raised):
+            return (f"{function} raised {actual.raised.__name__}: {actual.error}, but should "
+                    f"raise {expected.raised.__name__} ({expected.error})")
+        return None
+    if actual.raised is not None:
+        return f"{function} raised {actual.raised.__name__} unexpectedly: {actual.error}"
+    for name, e, a in zip(NAMES[function], expected.values, actual.values, strict=False):
+        mismatch = first_mismatch(e, a, name=name)
+        if mismatch is not None:
+            return str(mismatch)
+    return None
+
+
+def check_call(ctx, function, case) -> None:
+    """Fail the property unless the target does what the reference does on ``case``."""
+    expected = reference_outcome(ctx, function, case)
+    actual = target_outcome(ctx, function, case)
+    message = verdict(function, expected, actual)
+    if message is not None:
+        ctx.fail(message, call_snippet(
+            ctx.target, ctx.device, function, case, rule=ctx.rule, message=message,
+            expected=expected.describe(), actual=actual.describe(), semantics=ctx.semantics,
+        ), case, function)

@@ -1,0 +1,65 @@
+"""Errors: the reference's exception type where it raises, and no exception where it does not."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .. import strategies
+from ..strategies import Case
+from ._base import Property, run_examples
+from ._oracle import check_call
+
+
+@st.composite
+def error_cases(draw):
+    """Calls at the three raising rules and just beside them."""
+    base = draw(strategies.cases(max_side=3), label="base")
+    kind = draw(st.sampled_from(["unsigned_negative", "negative_amax", "fp16_scale", "beside"]),
+                label="kind")
+    inputs, amax = base.inputs, base.amax
+    if kind == "unsigned_negative":
+        # SPEC 2.1: one negative input (or -0.0 / -tiny beside it) with unsigned=True.
+        flat = inputs.astype(np.float64).reshape(-1).copy()
+        if flat.size:
+            flat[draw(st.integers(0, flat.size - 1), label="where")] = draw(
+                st.sampled_from([-1.0, -2.0**-24, -1e-45, -0.0, -np.inf, -65504.0]),
+                label="negative")
+        inputs = flat.reshape(inputs.shape).astype(inputs.dtype)
+        return Case(inputs, amax, base.num_bits, True, base.narrow_range)
+    if kind == "negative_amax":
+        # SPEC 2.3: any negative amax element (-0.0 is not negative).
+        flat = amax.astype(np.float64).reshape(-1).copy()
+        flat[draw(st.integers(0, flat.size - 1), label="where")] = draw(
+            st.sampled_from([-1.0, -2.0**-24, -1e-40, -0.0, -np.inf]), label="negative")
+        return Case(inputs, flat.reshape(amax.shape).astype(amax.dtype), base.num_bits,
+                    False, base.narrow_range)
+    if kind == "fp16_scale":
+        # SPEC 3: float16 codes with a scale above 65504 (tiny amax, wide num_bits).
+        amax_value = draw(st.sampled_from([1e-3, 127 / 65504, 127 / 65503, 1e-4, 2.0**-20]),
+                          label="amax")
+        with np.errstate(over="ignore"):
+            inputs = inputs.astype(np.float16)
+        return Case(inputs, np.asarray(amax_value, np.float32),
+                    draw(st.sampled_from([8, 16, 12]), label="num_bits"), False,
+                    base.narrow_range)
+    return base
+
+
+def check(ctx):
+    functions = ["fake_tensor_quant"] + (["tensor_quant"] if ctx.target.tensor_quant else [])
+
+    def body(case):
+        for function in functions:
+            check_call(ctx, function, case)
+
+    run_examples(ctx, error_cases(), body)
+
+
+PROPERTIES = [
+    Property("errors",
+             "raise the reference's exception type where it raises (unsigned with a negative "
+             "input: TypeError; a negative amax: ValueError; tensor_quant with float16 codes "
+             "and scale > 65504: ValueError) and nothing where it does not",
+             frozenset({"fake_tensor_quant"}), check),
+]

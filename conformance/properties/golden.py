@@ -1,0 +1,180 @@
+"""Golden vectors: every case in vectors/data/*.json replayed against the target.
+
+The vector files (format ``tensor-quant-vectors/1``, see ``vectors.io``) hold
+the article's semantics. A target that declares variations is held to the
+reference's answer for the same call under those variations instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..compare import first_mismatch
+from ..convert import to_numpy, to_torch
+from ..repro import array_bits, call_snippet
+from ..strategies import Case
+from ._base import Property, Skip
+from ._calls import TargetHung
+from ._oracle import NAMES, returned_tensors
+from .descriptor import attribute_mismatch, build
+
+ARRAY_FUNCTIONS = ("tensor_quant", "fake_tensor_quant", "ste_gradient")
+
+
+def load_cases(directory=None):
+    """Every vector case (the shipped ones unless ``directory`` is given)."""
+    from vectors import io
+
+    return io.load_all(directory)
+
+
+def expected_for(ctx, vcase):
+    """The stored expectation, or the reference's under the target's variations."""
+    if not ctx.semantics.changes():
+        return vcase.expected
+    from vectors import expect
+
+    return expect.expected(vcase.function, vcase.inputs, vcase.arguments, ctx.semantics)
+
+
+def _raised_name(exc) -> set[str]:
+    return {c.__name__ for c in type(exc).__mro__}
+
+
+def _needs(ctx, function) -> str | None:
+    if function in ("tensor_quant",) and ctx.target.tensor_quant is None:
+        return "tensor_quant"
+    if function in ("descriptor", "predefined_descriptor") and ctx.target.descriptor is None:
+        return "descriptor"
+    return None
+
+
+def replay(ctx, vcase) -> str | None:
+    """Why the target breaks ``vcase``, or None (also None when the case does not apply)."""
+    if _needs(ctx, vcase.function) or (
+            vcase.function == "ste_gradient"
+            and vcase.arguments.get("backward_of") == "tensor_quant"
+            and ctx.target.tensor_quant is None):
+        return None
+    expected = expected_for(ctx, vcase)
+    if vcase.function in ("descriptor", "predefined_descriptor"):
+        return _replay_descriptor(ctx, vcase, expected)
+    return _replay_array(ctx, vcase, expected)
+
+
+def _replay_descriptor(ctx, vcase, expected):
+    if vcase.function == "predefined_descriptor":
+        name = vcase.arguments["name"]
+        actual = getattr(ctx.target.obj, name, None)
+        if actual is None:
+            return None
+        logged = False
+    else:
+        actual, logged = ctx.caller(
+            lambda: build(lambda: ctx.target.descriptor(**vcase.arguments)), what="descriptor")
+    if expected.raises is not None:
+        if not isinstance(actual, Exception):
+            return f"the descriptor was accepted, but should raise {expected.raises}"
+        if expected.raises not in _raised_name(actual):
+            return f"raised {type(actual).__name__}: {actual}, but should raise {expected.raises}"
+        return None
+    if isinstance(actual, Exception):
+        return f"raised {type(actual).__name__}: {actual}, but should be accepted"
+    if expected.attributes is not None:
+        message = attribute_mismatch(dict(expected.attributes), actual)
+        if message:
+            return message
+    if expected.logs_error and vcase.function == "descriptor" and not logged:
+        return "no error was logged, but num_bits=0 must log one"
+    return None
+
+
+def _replay_array(ctx, vcase, expected):
+    args = vcase.arguments
+    inputs_np, amax_np = vcase.inputs["inputs"], vcase.inputs["amax"]
+    bits = (args.get("num_bits", 8), args.get("unsigned", False), args.get("narrow_range", True))
+    gradient = vcase.function == "ste_gradient"
+    function = args.get("backward_of", "fake_tensor_quant") if gradient else vcase.function
+    inputs = to_torch(inputs_np, ctx.device, requires_grad=gradient)
+    amax = to_torch(amax_np, ctx.device)
+    fn = getattr(ctx.target, function)
+
+    def run():
+        result = fn(inputs, amax, *bits)
+        items, problem = returned_tensors(function, result)
+        if problem:
+            return problem, None
+        if gradient:
+            items[0].backward(to_torch(vcase.inputs["grad_output"], ctx.device))
+            if inputs.grad is None:
+                return "inputs.grad is None after backward()", None
+            return "", (to_numpy(inputs.grad),)
+        return "", tuple(to_numpy(t) for t in items)
+
+    try:
+        problem, values = ctx.caller(run, what=f"{function}()")
+    except TargetHung as exc:
+        return f"{function} hung: {exc}"
+    except Exception as exc:
+        if expected.raises is not None and expected.raises in _raised_name(exc):
+            return None
+        want = f"should raise {expected.raises}" if expected.raises else "should not raise"
+        return f"{function} raised {type(exc).__name__}: {exc}, but {want}"
+    if problem:
+        return problem
+    if expected.raises is not None:
+        return f"{function} returned normally, but should raise {expected.raises}"
+    names = ("grad",) if gradient else NAMES[function]
+    for name, actual in zip(names, values, strict=False):
+        want = getattr(expected, name)
+        if want is None:
+            continue
+        mismatch = first_mismatch(want, actual, name=name)
+        if mismatch is not None:
+            return f"{mismatch} (expected {array_bits(want)}; got {array_bits(actual)})"
+    return None
+
+
+def snippet(ctx, vcase, message) -> str:
+    """A reproduction of one failing vector case."""
+    if vcase.function in ("descriptor", "predefined_descriptor"):
+        from ..repro import import_lines
+
+        call = (f"target.{vcase.arguments['name']}" if vcase.function == "predefined_descriptor"
+                else f"target.{ctx.target.descriptor.__name__}(**{dict(vcase.arguments)!r})")
+        return "\n".join([f"# Vector {vcase.id}: {vcase.rule}", f"# What happened: {message}",
+                          "import numpy as np", "from numpy import array",
+                          *import_lines(ctx.target), f"print({call})"])
+    args = vcase.arguments
+    case = Case(vcase.inputs["inputs"], vcase.inputs["amax"], args.get("num_bits", 8),
+                args.get("unsigned", False), args.get("narrow_range", True))
+    function = args.get("backward_of", "fake_tensor_quant") if vcase.function == "ste_gradient" \
+        else vcase.function
+    return call_snippet(ctx.target, ctx.device, function, case,
+                        rule=f"vector {vcase.id}: {vcase.rule}", message=message,
+                        semantics=ctx.semantics)
+
+
+def check(ctx):
+    try:
+        cases = load_cases()
+    except (ImportError, ValueError) as exc:
+        raise Skip(f"no golden vectors to replay: {exc}") from None
+    if not cases:
+        raise Skip("no golden vectors to replay: vectors/data holds no cases")
+    for vcase in cases:
+        if ctx.on_example is not None:
+            ctx.on_example()
+        with np.errstate(all="ignore"):
+            message = replay(ctx, vcase)
+        if message is not None:
+            ctx.fail(f"vector {vcase.id}: {message}", snippet(ctx, vcase, message), vcase,
+                     vcase.function)
+
+
+PROPERTIES = [
+    Property("golden_vectors",
+             "every golden vector in vectors/data/*.json (the article's worked example, "
+             "thresholds, ties, errors, descriptors) replays exactly",
+             frozenset({"fake_tensor_quant"}), check),
+]

@@ -1,0 +1,132 @@
+"""Gradients: the clipped straight-through estimator, and none for amax."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+import reference
+
+from .. import strategies
+from ..compare import first_mismatch
+from ..convert import to_numpy, to_torch
+from ..repro import array_bits, call_snippet, tensor_literal
+from ._base import Property, run_examples
+from ._calls import TargetHung
+from ._oracle import NAMES, reference_outcome, returned_tensors
+
+FUNCTIONS = ("fake_tensor_quant", "tensor_quant")
+
+
+@st.composite
+def gradient_cases(draw):
+    per_channel = draw(st.booleans(), label="per_channel")
+    case = draw(strategies.cases(per_channel=per_channel, max_side=4), label="case")
+    if np.broadcast_shapes(case.inputs.shape, case.amax.shape) != case.inputs.shape:
+        # The gradient is the inputs' shape; an amax that widens the output is out of scope.
+        case = strategies.Case(case.inputs, case.amax.reshape(()), case.num_bits, case.unsigned,
+                               case.narrow_range)
+    function = draw(st.sampled_from(FUNCTIONS), label="function")
+    # Distinct, exactly representable gradients, so a wrong mask shows in the values.
+    grad = np.arange(1, case.inputs.size + 1, dtype=np.float64).reshape(case.inputs.shape)
+    return function, case, grad.astype(case.inputs.dtype)
+
+
+def _backward(ctx, function, case, grad, *, amax_requires_grad=False):
+    """Forward and backward on the target; returns (inputs, amax, problem)."""
+    inputs = to_torch(case.inputs, ctx.device, requires_grad=True)
+    amax = to_torch(case.amax, ctx.device, requires_grad=amax_requires_grad)
+    grad_t = to_torch(grad, ctx.device)
+    fn = getattr(ctx.target, function)
+
+    def run():
+        result = fn(inputs, amax, case.num_bits, case.unsigned, case.narrow_range)
+        items, problem = returned_tensors(function, result)
+        if problem:
+            return problem
+        if not items[0].requires_grad:
+            return (f"{function}'s outputs do not require grad when the inputs do: "
+                    "the target has no backward")
+        items[0].backward(grad_t)
+        return ""
+
+    try:
+        problem = ctx.caller(run, what=f"{function}() and backward()")
+    except TargetHung as exc:
+        problem = f"{function} hung: {exc}"
+    except Exception as exc:
+        problem = f"{function} or its backward raised {type(exc).__name__}: {exc}"
+    return inputs, amax, problem
+
+
+def _applicable(ctx, function, case):
+    if function == "tensor_quant" and ctx.target.tensor_quant is None:
+        return False
+    return reference_outcome(ctx, function, case).raised is None
+
+
+def _fail(ctx, function, case, message, expected=None, actual=None, after=(), grads=()):
+    ctx.fail(message, call_snippet(
+        ctx.target, ctx.device, function, case, rule=ctx.rule, message=message,
+        expected=expected, actual=actual, semantics=ctx.semantics, after=after, grads=grads),
+        case, function)
+
+
+def check_ste(ctx):
+    def body(drawn):
+        function, case, grad = drawn
+        if not _applicable(ctx, function, case):
+            return
+        inputs, _amax, problem = _backward(ctx, function, case, grad)
+        after = [f"grad_output = {tensor_literal(grad, ctx.device)}",
+                 f"result{'[0]' if function == 'tensor_quant' else ''}.backward(grad_output)",
+                 "print(inputs.grad)"]
+        if problem:
+            _fail(ctx, function, case, problem, after=after, grads=("inputs",))
+        with np.errstate(all="ignore"):
+            expected = reference.ste_gradient(case.inputs, case.amax, grad, case.num_bits,
+                                              case.unsigned, case.narrow_range,
+                                              semantics=ctx.semantics)
+        if inputs.grad is None:
+            _fail(ctx, function, case, "inputs.grad is None after backward(): no gradient "
+                  "reached the inputs", array_bits(expected), "None", after, ("inputs",))
+        actual = to_numpy(inputs.grad)
+        mismatch = first_mismatch(expected, actual, name="inputs.grad")
+        if mismatch is not None:
+            _fail(ctx, function, case, str(mismatch), array_bits(expected),
+                  array_bits(actual), after, ("inputs",))
+
+    run_examples(ctx, gradient_cases(), body)
+
+
+def check_amax(ctx):
+    def body(drawn):
+        function, case, grad = drawn
+        if not _applicable(ctx, function, case):
+            return
+        _inputs, amax, problem = _backward(ctx, function, case, grad, amax_requires_grad=True)
+        after = [f"result{'[0]' if function == 'tensor_quant' else ''}.backward("
+                 f"{tensor_literal(grad, ctx.device)})", "print(amax.grad)"]
+        grads = ("inputs", "amax")
+        if problem:
+            _fail(ctx, function, case, f"with amax.requires_grad=True: {problem}", after=after,
+                  grads=grads)
+        if amax.grad is not None:
+            _fail(ctx, function, case, "amax.grad is set after backward(), but no gradient "
+                  "may flow to amax (the backward returns None for it)", "None",
+                  array_bits(to_numpy(amax.grad)), after, grads)
+
+    run_examples(ctx, gradient_cases(), body)
+
+
+assert set(FUNCTIONS) == set(NAMES)
+
+PROPERTIES = [
+    Property("ste_gradient",
+             "the input gradient is grad_output where |inputs| <= amax (inclusive, on the raw "
+             "inputs, amax broadcast) and 0 elsewhere, NaN inputs included, in the inputs' dtype",
+             frozenset({"fake_tensor_quant"}), check_ste),
+    Property("amax_no_gradient",
+             "an amax created with requires_grad=True gets no gradient (amax.grad stays None)",
+             frozenset({"fake_tensor_quant"}), check_amax),
+]

@@ -1,0 +1,226 @@
+"""Hypothesis strategies built from the structure of the problem.
+
+Random floats almost never land on a rounding difference (SPEC.md section 4:
+about 2 in a million), so every input array here mixes random values with
+values built where implementations disagree: exact .5 ties of ``x * scale``
+and their one-ulp neighbours, the clamp bounds and just beyond them, the
+2**-24 zero-amax threshold, the 65504 float16 limit, products past 2**31 and
+2**63 (undefined float->int casts), NaN, +-inf, +-0 and subnormals.
+
+Everything returns NumPy arrays (bfloat16 via ml_dtypes); the properties
+turn them into tensors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from reference import BFLOAT16, EPSILON, FLOAT_DTYPES, bounds
+
+__all__ = [
+    "Case",
+    "amax_values",
+    "cases",
+    "dtypes",
+    "input_array",
+    "num_bits",
+    "per_channel_layout",
+    "special_values",
+]
+
+FLOAT16_MAX = 65504.0
+F32 = np.float32
+
+#: The four input dtypes of the article's functions.
+DTYPES = tuple(FLOAT_DTYPES.values())
+
+
+def dtypes():
+    return st.sampled_from(DTYPES)
+
+
+def num_bits():
+    """0..16, weighted to 8 and to the degenerate and wide boundaries."""
+    return st.one_of(
+        st.just(8),
+        st.sampled_from([0, 1, 2, 4, 7, 15, 16]),
+        st.integers(0, 16),
+    )
+
+
+def _in_dtype(values, dtype) -> list[float]:
+    """``values`` rounded into ``dtype`` and back to Python floats (exact)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = np.asarray(values, dtype=np.float64).astype(dtype)
+    return [float(v) for v in arr.astype(np.float64)]
+
+
+def _ulp_neighbours(values, dtype, steps=1) -> list[float]:
+    """Each value and its ``steps`` nearest neighbours in ``dtype``."""
+    out = []
+    base = np.asarray(_in_dtype(values, dtype), dtype=np.float64).astype(dtype)
+    work = np.float32 if dtype == BFLOAT16 else dtype.type
+    for v in base:
+        up = down = v
+        for _ in range(steps):
+            if dtype == BFLOAT16:  # no nextafter for bfloat16: step its 16-bit pattern
+                up = _bf16_step(up, +1)
+                down = _bf16_step(down, -1)
+            else:
+                up = np.nextafter(up, work(np.inf))
+                down = np.nextafter(down, work(-np.inf))
+            out += [float(up), float(down)]
+        out.append(float(v))
+    return out
+
+
+def _bf16_step(value, direction):
+    bits = np.asarray(value, dtype=BFLOAT16).view(np.uint16)
+    f = float(np.asarray(value, dtype=BFLOAT16).astype(np.float64))
+    if math.isnan(f) or math.isinf(f):
+        return value
+    if f == 0:
+        bits = np.uint16(1) if direction > 0 else np.uint16(0x8001)
+    elif (f > 0) == (direction > 0):
+        bits = np.uint16(bits + 1)
+    else:
+        bits = np.uint16(bits - 1)
+    return np.asarray(bits, dtype=np.uint16).view(BFLOAT16)
+
+
+def special_values(dtype, amax: float, bits: int, unsigned: bool, narrow_range: bool) -> list[float]:
+    """Inputs, exact in ``dtype``, that sit where implementations disagree.
+
+    ``amax`` is the per-tensor (or one channel's) amax the inputs will meet.
+    """
+    min_bound, max_bound = bounds(bits, unsigned, narrow_range)
+    max_bound = float(max_bound)
+    specials = [0.0, -0.0, math.nan, math.inf, -math.inf, 1.0, -1.0, EPSILON, -EPSILON]
+    finfo = np.finfo(np.float32 if dtype == BFLOAT16 else dtype)
+    tiny = float(finfo.smallest_subnormal) if dtype != BFLOAT16 else 2.0**-133
+    specials += [tiny, -tiny, float(finfo.max), -float(finfo.max), FLOAT16_MAX, -FLOAT16_MAX]
+    specials += [127 / FLOAT16_MAX, 2.0**31, -(2.0**31), 2.0**63, -(2.0**63)]
+    if amax > 0 and math.isfinite(amax) and max_bound > 0:
+        scale = float(F32(max_bound) / F32(amax)) if amax > EPSILON else 0.0
+        # Clamp bounds: +-amax, just inside and outside, and past the last tie.
+        edge = amax * (max_bound + 0.5) / max_bound
+        specials += _ulp_neighbours([amax, -amax, edge, -edge], dtype)
+        if scale > 0:
+            # Products past 2**31 and 2**63 (an int cast before the clamp breaks here).
+            specials += [2.0**31 / scale, -(2.0**31) / scale, 2.0**63 / scale, -(2.0**64) / scale]
+            # Exact .5 ties near 0 and near the bounds, with ulp neighbours.
+            codes = [0, 1, 2, 3, max_bound - 2, max_bound - 1, max_bound]
+            ties = [(k + 0.5) / scale for k in codes] + [-(k + 0.5) / scale for k in codes]
+            ties += [(-max_bound - 1.5) / scale]
+            specials += _ulp_neighbours(ties, dtype, steps=2)
+    return [v for v in _in_dtype(specials, dtype)]
+
+
+def amax_values(dtype=np.float32):
+    """One amax value: the thresholds, subnormals, 1, huge, or random."""
+    threshold_up = float(np.nextafter(F32(EPSILON), F32(np.inf)))
+    return st.one_of(
+        st.sampled_from([
+            0.0, EPSILON, threshold_up, float(np.nextafter(F32(EPSILON), F32(0))),
+            1e-40, 1.0, 0.5, 127.0, 2.0, 127 / FLOAT16_MAX, 1e-3, 1e4, 1e30, 3.0e38,
+        ]),
+        st.floats(1e-6, 1e6, allow_nan=False, allow_infinity=False),
+        st.floats(0.0, 10.0, allow_nan=False, allow_infinity=False),
+    ).map(lambda v: _in_dtype([v], dtype)[0])
+
+
+def input_array(draw, shape, dtype, amaxes, bits, unsigned, narrow_range, label="inputs"):
+    """An array of ``shape`` mixing structured specials for every amax with random values."""
+    pool = []
+    for a in sorted(set(amaxes))[:4]:
+        pool += special_values(dtype, a, bits, unsigned, narrow_range)
+    pool = sorted(set(pool), key=lambda v: (math.isnan(v), v))
+    random = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64)
+    scaled = st.floats(-1.0, 1.0, allow_nan=False).map(lambda v: v * max(amaxes + [1.0]) * 1.2)
+    element = st.one_of(st.sampled_from(pool), st.sampled_from(pool), random, scaled)
+    values = draw(hnp.arrays(np.float64, shape, elements=element), label=label)
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = values.astype(dtype)
+    if unsigned:
+        # Unsigned calls need x >= 0 (negative inputs are the errors property's job).
+        arr = np.where(np.signbit(arr.astype(np.float64)) & ~np.isnan(arr.astype(np.float64)),
+                       -arr, arr).astype(dtype)
+    return arr
+
+
+def per_channel_layout(draw):
+    """``(inputs shape, kept axis, amax shape)`` for per-channel amax.
+
+    Amax shapes are keepdims (``(1, C, 1, 1)``) or trailing-broadcast
+    (``(C, 1, 1)`` / ``(C,)`` when the axis is last); the inputs often have
+    another axis of the same length as the channel axis, so an amax applied
+    to the wrong axis still broadcasts and only the values tell.
+    """
+    rank = draw(st.integers(1, 4), label="rank")
+    axis = draw(st.integers(0, rank - 1), label="axis")
+    channels = draw(st.integers(1, 4), label="channels")
+    dims = draw(st.lists(st.sampled_from([1, 2, 3, channels]), min_size=rank, max_size=rank),
+                label="dims")
+    dims[axis] = channels
+    keepdims = tuple(channels if i == axis else 1 for i in range(rank))
+    trailing = keepdims[axis:]
+    amax_shape = draw(st.sampled_from([keepdims, trailing]), label="amax_shape")
+    return tuple(dims), axis, amax_shape
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One call of the article's functions, as NumPy arrays and arguments."""
+
+    inputs: np.ndarray
+    amax: np.ndarray
+    num_bits: int = 8
+    unsigned: bool = False
+    narrow_range: bool = True
+
+    @property
+    def kwargs(self) -> dict:
+        return {"num_bits": self.num_bits, "unsigned": self.unsigned,
+                "narrow_range": self.narrow_range}
+
+
+def _amax_dtype(draw, dtype):
+    return draw(st.sampled_from([np.dtype(np.float32), np.dtype(np.float32),
+                                 np.dtype(np.float16), dtype]), label="amax_dtype")
+
+
+@st.composite
+def cases(draw, per_channel=False, dtype=None, max_side=5, allow_unsigned=True):
+    """A full call: inputs, amax (per tensor or per channel), num_bits, flags."""
+    dtype = dtype if dtype is not None else draw(dtypes(), label="dtype")
+    bits = draw(num_bits(), label="num_bits")
+    unsigned = draw(st.booleans(), label="unsigned") if allow_unsigned else False
+    narrow = draw(st.booleans(), label="narrow_range")
+    amax_dtype = _amax_dtype(draw, dtype)
+    if per_channel:
+        shape, _axis, amax_shape = per_channel_layout(draw)
+        count = int(np.prod(amax_shape))
+        values = draw(st.lists(amax_values(amax_dtype), min_size=count, max_size=count),
+                      label="amax")
+        amax = np.asarray(values, dtype=np.float64).reshape(amax_shape).astype(amax_dtype)
+    else:
+        shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, max_side=max_side), label="shape")
+        value = draw(amax_values(amax_dtype), label="amax")
+        amax_shape = draw(st.sampled_from([(), (), (1,)]), label="amax_shape")
+        amax = np.full(amax_shape, value, dtype=amax_dtype)
+    amaxes = [float(v) for v in np.asarray(amax, dtype=np.float64).reshape(-1)]
+    inputs = input_array(draw, shape, dtype, amaxes, bits, unsigned, narrow)
+    if draw(st.booleans(), label="amax_from_inputs") and inputs.size and not per_channel:
+        # The common calibration: amax = max |x| (the article's own example).
+        with np.errstate(invalid="ignore"):
+            value = np.nanmax(np.abs(inputs.astype(np.float64))) if not np.isnan(
+                inputs.astype(np.float64)).all() else 0.0
+        if math.isfinite(value):
+            with np.errstate(over="ignore"):
+                amax = np.full(amax.shape, value, dtype=np.float64).astype(amax.dtype)
+    return Case(inputs, amax, bits, unsigned, narrow)
