@@ -136,7 +136,10 @@ def _dtypes(c: _Cases):
             arr(F16, [1e-3, -1e-3, 2.0**-14]), bits32(0x3AFE1FC3))
     c.quant("fp16_unsigned16_code_rounds_to_inf", "SPEC 2.8: code 65535 cast to fp16 is inf",
             arr(F16, [2.0, 1.0, 0.0]), arr(F32, 2.0), num_bits=16, unsigned=True)
-    xbf = arr(BF16, [0.3, -0.6, 1.0, 0.1, -1.5, 0.05078125])
+    # 0.0153..., 0.0561..., 0.1787...: codes that differ by one if the float32 scale
+    # were rounded to bf16 before the multiply.
+    xbf = arr(BF16, [0.3, -0.6, 1.0, 0.1, -1.5, 0.05078125, 0.01531982421875, 0.05615234375,
+                     -0.1787109375])
     c.quant("bf16_inputs_0d_f32_amax", "SPEC 2.2: bf16 not upcast; bf16[n] * f32[] is bf16, the "
             "scale read at float32 precision (CPU scalar path), scale returned as bf16",
             xbf, arr(F32, 1.3))
@@ -188,7 +191,8 @@ def _ranges(c: _Cases):
         name = "narrow" if narrow else "full"
         c.quant(f"{name}_range_8bit", "SPEC 2.4: signed min_bound is -127 when narrow_range, "
                 "else -128", xr, arr(F32, 1.0), narrow_range=narrow)
-    x = arr(F32, [-1.0, -0.6, -0.2, 0.0, 0.2, 0.6, 1.0, NAN])
+    # Beyond +-amax too (2, 3), where narrow and full range part.
+    x = arr(F32, [-3.0, -2.0, -1.0, -0.6, -0.2, 0.0, 0.2, 0.6, 1.0, 2.0, 3.0, NAN])
     for bits in (0, 1, 2, 16):
         for unsigned, narrow in ((False, True), (False, False), (True, True)):
             xi = np.abs(x) if unsigned else x
