@@ -41,10 +41,11 @@ class PropertyResult:
     duration: float = 0.0
     rule: str = ""
     examples: int = 0
+    vector: dict | None = dataclasses.field(default=None, repr=False)  # for --export-failures
 
     def to_json(self) -> dict:
         data = {k: getattr(self, k) for k in ("property", "status", "reason", "duration",
-                                              "rule", "examples")}
+                                              "rule", "examples", "vector")}
         ce = self.counterexample
         data["counterexample"] = None if ce is None else {
             "property": ce.property, "rule": ce.rule, "message": ce.message,
@@ -58,7 +59,8 @@ class PropertyResult:
             ce["property"], ce["rule"], ce["message"], ce["reproduction"],
             function=ce.get("function"))
         return cls(data["property"], data["status"], data.get("reason", ""), counterexample,
-                   data.get("duration", 0.0), data.get("rule", ""), data.get("examples", 0))
+                   data.get("duration", 0.0), data.get("rule", ""), data.get("examples", 0),
+                   data.get("vector"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,7 +171,20 @@ def _run_one(prop, ctx: Context) -> PropertyResult:
         else:
             status, reason = "error", f"the check itself raised {type(exc).__name__}: {exc}"
     return PropertyResult(prop.name, status, reason, counterexample,
-                          time.perf_counter() - start, prop.rule, counter["examples"])
+                          time.perf_counter() - start, prop.rule, counter["examples"],
+                          _vector(counterexample, ctx.target.name))
+
+
+def _vector(counterexample, target_name):
+    """The failure as a golden-vector object, when it is one call (never fatal)."""
+    if counterexample is None:
+        return None
+    try:
+        from .repro_vectors import to_vector
+
+        return to_vector(counterexample, target_name)
+    except Exception:  # exporting is a convenience; the verdict stands without it
+        return None
 
 
 def run_target(target, *, device: str = "cpu", profile: str = "ci", seed: int | None = None,

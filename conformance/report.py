@@ -1,0 +1,86 @@
+"""Reports of a run: the console table and failures, JSON, and JUnit XML."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import xml.etree.ElementTree as ET
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from .properties import PROPERTIES
+
+__all__ = ["print_summary", "write_json", "write_junit"]
+
+STYLE = {"pass": "green", "fail": "bold red", "skip": "dim", "error": "bold magenta",
+         "xfail": "yellow", "xpass": "bold red"}
+
+
+def print_summary(reports, console: Console | None = None) -> None:
+    """A properties x targets table, then every failure with its reproduction."""
+    console = console or Console()
+    table = Table(title="tensor_quant conformance", show_lines=False)
+    table.add_column("property")
+    for report in reports:
+        table.add_column(f"{report.name}\n[{report.device}]", justify="center")
+    names = [n for n in PROPERTIES if any(r.property == n for rep in reports
+                                          for r in rep.results)]
+    for name in names:
+        row = [name]
+        for report in reports:
+            result = next((r for r in report.results if r.property == name), None)
+            row.append("" if result is None else f"[{STYLE[result.status]}]{result.status}[/]")
+        table.add_row(*row)
+    table.add_row(*(["verdict"] + [
+        "[green]conforms[/]" if r.conforms else "[bold red]does not conform[/]"
+        for r in reports]), end_section=True)
+    console.print(table)
+    for report in reports:
+        for result in report.results:
+            if result.status == "skip":
+                console.print(f"[dim]{report.name}: {result.property} skipped: {result.reason}[/]")
+        for result in report.results:
+            if result.status not in ("fail", "error", "xpass"):
+                continue
+            title = f"{report.name} [{report.device}]: {result.property} {result.status.upper()}"
+            body = [f"Rule: {result.rule}", f"What happened: {result.reason}"]
+            console.print(Panel("\n".join(body), title=title, border_style=STYLE[result.status]))
+            if result.counterexample is not None:
+                console.print("Reproduction (paste into Python):")
+                console.print(Syntax(result.counterexample.reproduction, "python",
+                                     word_wrap=True))
+
+
+def write_json(reports, path) -> None:
+    document = {"conforms": all(r.conforms for r in reports),
+                "targets": [r.to_json() for r in reports]}
+    pathlib.Path(path).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+
+
+def write_junit(reports, path) -> None:
+    """One testsuite per target, one testcase per property (CI dashboards read this)."""
+    root = ET.Element("testsuites", name="tensor_quant conformance")
+    for report in reports:
+        results = report.results
+        suite = ET.SubElement(root, "testsuite", name=f"{report.name}[{report.device}]",
+                              tests=str(len(results)),
+                              failures=str(sum(r.status in ("fail", "xpass") for r in results)),
+                              errors=str(sum(r.status == "error" for r in results)),
+                              skipped=str(sum(r.status in ("skip", "xfail") for r in results)),
+                              time=f"{sum(r.duration for r in results):.3f}")
+        for result in results:
+            case = ET.SubElement(suite, "testcase", classname=f"conformance.{report.target}",
+                                 name=result.property, time=f"{result.duration:.3f}")
+            detail = result.reason
+            if result.counterexample is not None:
+                detail += "\n\n" + result.counterexample.reproduction
+            if result.status in ("fail", "xpass"):
+                ET.SubElement(case, "failure", message=result.reason[:500]).text = detail
+            elif result.status == "error":
+                ET.SubElement(case, "error", message=result.reason[:500]).text = detail
+            elif result.status in ("skip", "xfail"):
+                ET.SubElement(case, "skipped", message=result.reason[:500])
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
