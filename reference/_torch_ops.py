@@ -29,14 +29,15 @@ def _arith(op, a, b):
     xp = array_namespace(a, b)
     out = result_type(a, b)
     compute = _opmath(out)
-    lhs = a.astype(out).astype(compute)
+    # copy=False: a cast to the dtype an array already has is a no-op, not a copy.
+    lhs = a.astype(out, copy=False).astype(compute, copy=False)
     if out in REDUCED_DTYPES and b.size == 1:
-        rhs = b.astype(compute)  # original precision: the CPU scalar fast path
+        rhs = b.astype(compute, copy=False)  # original precision: the CPU scalar fast path
     else:
-        rhs = b.astype(out).astype(compute)
+        rhs = b.astype(out, copy=False).astype(compute, copy=False)
     with np.errstate(all="ignore"):
         res = op(lhs, rhs)
-        return xp.asarray(res).astype(out)
+        return xp.asarray(res).astype(out, copy=False)
 
 
 def mul(a, b):
@@ -58,7 +59,7 @@ def le(a, b):
 def round_half_even(a):
     """``torch.round``: ties to even, computed in opmath and rounded back."""
     xp = array_namespace(a)
-    return xp.rint(a.astype(_opmath(a.dtype))).astype(a.dtype)
+    return xp.rint(a.astype(_opmath(a.dtype), copy=False)).astype(a.dtype, copy=False)
 
 
 def clamp(a, low, high):
@@ -70,10 +71,14 @@ def clamp(a, low, high):
     """
     xp = array_namespace(a)
     # float64 holds every float32 bound and every element exactly, so clamping
-    # there and rounding once equals PyTorch clamping in the promoted dtype.
-    wide = a.astype(np.float64)
-    low, high = np.float64(low), np.float64(high)
+    # there and rounding once equals PyTorch clamping in the promoted dtype
+    # (rounding is monotone). float32 and float64 arrays hold the float32
+    # bounds themselves, so they clamp in their own dtype: same result, no
+    # float64 round trip (the sweeps depend on that speed).
+    wide_dtype = np.dtype(np.float64) if a.dtype in REDUCED_DTYPES else a.dtype
+    wide = a.astype(wide_dtype)  # a copy, clamped in place below
+    low, high = wide_dtype.type(low), wide_dtype.type(high)
     with np.errstate(invalid="ignore"):
-        wide = xp.where(wide < low, low, wide)
-        wide = xp.where(wide > high, high, wide)
-    return wide.astype(a.dtype)
+        xp.copyto(wide, low, where=wide < low)
+        xp.copyto(wide, high, where=wide > high)
+    return wide.astype(a.dtype, copy=False)

@@ -1,0 +1,169 @@
+"""``python -m conformance sweep``: every input pattern of a dtype against the reference.
+
+Exit 0 when every checked input matches, 1 on any mismatch (or an
+interrupted sweep), 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import UsageError
+from ..sweep import default_jobs, run_sweep
+from ..sweep_plan import PATTERN_DTYPES, Shard, SweepPlan
+
+_SIXTEEN_BIT_CHUNK = 1 << 16
+_FLOAT32_CHUNK = 1 << 20
+
+_EPILOG = """\
+16-bit dtypes default to the full grid: num_bits 1..16, signed and unsigned,
+narrow and full range, amax as float32 and as the input dtype, over amax
+values at the thresholds (0, subnormals, 2**-24 and neighbours,
+max_bound/65504 and neighbours, 1, 65504, 2**100, FLT_MAX, inf) plus
+--random-amax seeded random ones. float32 sweeps all 2**32 patterns of one
+configuration: --amax is required, num_bits defaults to 8, signed, narrow.
+Unsigned configurations check the patterns the article accepts (not
+strictly negative; -0.0 and NaNs included) elementwise, and each chunk's
+negative patterns as one call that must raise like the reference.
+"""
+
+
+def _amax(text: str) -> float:
+    try:
+        return float.fromhex(text) if text.lower().lstrip("+-").startswith("0x") else float(text)
+    except ValueError:
+        raise UsageError(
+            f"--amax takes numbers (1.0, 6e-8, inf, or hex floats like 0x1p-24), got {text!r}."
+        ) from None
+
+
+def register(subparsers) -> None:
+    import argparse
+
+    p = subparsers.add_parser(
+        "sweep", help="check every input bit pattern of a dtype against the reference",
+        description=__doc__, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--target", required=True, help="MODULE, MODULE:ATTR or a registered name")
+    p.add_argument("--dtype", required=True, choices=list(PATTERN_DTYPES))
+    p.add_argument("--amax", nargs="+", metavar="A", help="amax values (rounded to float32)")
+    p.add_argument("--num-bits", nargs="+", type=int, metavar="B")
+    p.add_argument("--sign", choices=["signed", "unsigned", "both"])
+    p.add_argument("--range", dest="range_", choices=["narrow", "full", "both"])
+    p.add_argument("--amax-dtype", choices=["float32", "input", "both"])
+    p.add_argument("--random-amax", type=int, default=4, metavar="N",
+                   help="random amax values added to the default set (default 4)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random amax values")
+    p.add_argument("--chunk-size", type=int, metavar="N",
+                   help=f"patterns per chunk (default {_SIXTEEN_BIT_CHUNK} for 16-bit dtypes, "
+                   f"{_FLOAT32_CHUNK} for float32)")
+    p.add_argument("--jobs", type=int, metavar="J", help=f"worker processes (default: {default_jobs()}, the cores)")
+    p.add_argument("--shard", default="1/1", metavar="K/N", help="check only shard K of N")
+    p.add_argument("--start-chunk", type=int, default=0, metavar="K",
+                   help="skip the chunks before K (a sweep prints where it stopped)")
+    p.add_argument("--resume", metavar="FILE",
+                   help="record progress in FILE; if it exists, continue where it stopped")
+    p.add_argument("--strict", action="store_true",
+                   help="ignore the variations the target declares")
+    p.add_argument("--show", type=int, default=10, metavar="N", help="mismatches to print")
+    p.add_argument("--fail-fast", action="store_true", help="stop after the first bad chunk")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    p.set_defaults(func=handle)
+
+
+def build_plan(args) -> SweepPlan:
+    """The plan the arguments ask for, with the dtype's defaults; UsageError if unusable."""
+    wide = args.dtype == "float32"
+    if wide and not args.amax:
+        raise UsageError(
+            "--dtype float32 sweeps 2**32 patterns for one configuration: give --amax A "
+            "(e.g. --amax 1.0), and optionally --num-bits B."
+        )
+    num_bits = args.num_bits or ([8] if wide else list(range(1, 17)))
+    bad = [b for b in num_bits if not 1 <= b <= 32]
+    if bad:
+        raise UsageError(f"--num-bits must lie in 1..32, got {bad}.")
+    if args.random_amax < 0:
+        raise UsageError(f"--random-amax must be >= 0, got {args.random_amax}.")
+    if args.show < 0:
+        raise UsageError(f"--show must be >= 0, got {args.show}.")
+    sign = args.sign or ("signed" if wide else "both")
+    range_ = args.range_ or ("narrow" if wide else "both")
+    amax_dtype = args.amax_dtype or ("float32" if wide else "both")
+    signs = {"signed": [False], "unsigned": [True], "both": [False, True]}[sign]
+    ranges = {"narrow": [True], "full": [False], "both": [True, False]}[range_]
+    amax_dtypes = {"float32": ["float32"], "input": [args.dtype],
+                   "both": list(dict.fromkeys(["float32", args.dtype]))}[amax_dtype]
+    amaxes = [_amax(a) for a in args.amax] if args.amax else None
+    if amaxes is not None and any(a < 0 for a in amaxes):
+        raise UsageError(
+            f"--amax must be >= 0 (a negative amax is an error case, not a sweep), got {args.amax}."
+        )
+    chunk = args.chunk_size or (_FLOAT32_CHUNK if wide else _SIXTEEN_BIT_CHUNK)
+    return SweepPlan.build(
+        args.dtype, num_bits=num_bits, signs=signs, ranges=ranges, amaxes=amaxes,
+        amax_dtypes=amax_dtypes, chunk_size=chunk, randoms=args.random_amax, seed=args.seed,
+    )
+
+
+def handle(args) -> int:
+    plan = build_plan(args)
+    shard = Shard.parse(args.shard)
+    report = run_sweep(
+        args.target, plan, jobs=args.jobs, shard=shard, start_chunk=args.start_chunk,
+        resume=args.resume, strict=args.strict, keep=max(args.show, 1),
+        fail_fast=args.fail_fast, progress=not args.no_progress,
+    )
+    print(summary(report, args.show))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(as_json(report), f, indent=1)
+    return 0 if report.passed else 1
+
+
+def summary(report, show: int) -> str:
+    """The verdict for a person: counts, speed, the first mismatches, how to go on."""
+    plan = report.plan
+    lines = [
+        f"sweep {plan.dtype} of {report.target}: {len(plan.configs)} configurations x "
+        f"{plan.pattern_count:,} patterns, {plan.chunk_count:,} chunks of {plan.chunk_size:,}"
+        + (f", shard {report.shard}" if report.shard.count > 1 else ""),
+        f"checked chunks [{report.first_chunk}, {report.first_chunk + report.chunks_done}) of "
+        f"[.., {report.end_chunk}): {report.inputs:,} inputs in all; this run "
+        f"{report.run_inputs:,} inputs in {report.seconds:.1f} s "
+        f"({report.inputs_per_second:,.0f} inputs/s)",
+    ]
+    for m in report.mismatches[:show]:
+        lines.append("  MISMATCH " + (m.describe() if hasattr(m, "describe") else json.dumps(m)))
+    if report.mismatches and hasattr(report.mismatches[0], "reproduction"):
+        lines.append("  reproduce the first: " + report.mismatches[0].reproduction(report.target))
+    stop = report.first_chunk + report.chunks_done
+    if report.interrupted or stop < report.end_chunk:
+        lines.append(f"stopped before chunk {stop}: continue with --start-chunk {stop}"
+                     " (or the same --resume file)")
+    verdict = "PASS" if report.passed else (
+        f"FAIL: {report.mismatch_count:,} mismatching results" if report.mismatch_count
+        else "INCOMPLETE")
+    lines.append(verdict)
+    return "\n".join(lines)
+
+
+def as_json(report) -> dict:
+    return {
+        "target": report.target,
+        "dtype": report.plan.dtype,
+        "configurations": len(report.plan.configs),
+        "chunk_size": report.plan.chunk_size,
+        "shard": str(report.shard),
+        "first_chunk": report.first_chunk,
+        "chunks_done": report.chunks_done,
+        "end_chunk": report.end_chunk,
+        "inputs": report.inputs,
+        "run_inputs": report.run_inputs,
+        "seconds": report.seconds,
+        "inputs_per_second": report.inputs_per_second,
+        "mismatch_count": report.mismatch_count,
+        "mismatches": [m.as_dict() if hasattr(m, "as_dict") else m for m in report.mismatches],
+        "passed": report.passed,
+    }

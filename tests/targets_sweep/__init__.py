@@ -1,0 +1,1 @@
+"""Deliberately broken kernels the sweep must catch (each one bug class of SPEC.md section 5)."""
