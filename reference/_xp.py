@@ -17,6 +17,7 @@ __all__ = [
     "FLOAT_DTYPES",
     "REDUCED_DTYPES",
     "array_namespace",
+    "cast",
     "dtype_name",
     "promote_types",
     "result_type",
@@ -50,6 +51,20 @@ def array_namespace(*arrays):
 
             return cupy
     return np
+
+
+def cast(a, dtype):
+    """``tensor.to(dtype)`` as PyTorch casts.
+
+    PyTorch converts float64 to a 16-bit float through float32 (two
+    roundings: ``c10::Half(float(x))``) where NumPy rounds float64 to float16
+    once; the two differ when the float32 value lands on a float16 tie.
+    ml_dtypes' bfloat16 already goes through float32.
+    """
+    dtype = np.dtype(dtype)
+    if a.dtype == FLOAT64 and dtype in REDUCED_DTYPES:
+        a = a.astype(FLOAT32)
+    return a.astype(dtype, copy=False)
 
 
 def dtype_name(dtype) -> str:

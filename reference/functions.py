@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _torch_ops as ops
-from ._xp import FLOAT16, FLOAT32, array_namespace
+from ._xp import FLOAT16, FLOAT32, array_namespace, cast
 from .quantize import _as_array, _round, bounds, quantize
 from .semantics import ARTICLE, Semantics
 
@@ -32,7 +32,7 @@ def tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
     # SPEC 3: the FP16 scale-overflow check, on the float32 scale.
     if q.codes.dtype == FLOAT16 and xp.max(q.scale.astype(np.float64)) > FP16_MAX:
         raise ValueError(f"scale is too large for FP16 with amax={amax!r}")
-    return q.codes, q.scale.astype(q.input_dtype)
+    return q.codes, cast(q.scale, q.input_dtype)
 
 
 def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
@@ -53,7 +53,7 @@ def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=Tru
     if semantics.dequantize == "multiply_step":
         return ops.mul(q.codes, q.step.astype(q.input_dtype))
     # SPEC 3: division by the multiplier cast to the input dtype.
-    return ops.div(q.codes, q.scale.astype(q.input_dtype))
+    return ops.div(q.codes, cast(q.scale, q.input_dtype))
 
 
 def ste_gradient(inputs, amax, grad_output, num_bits=8, unsigned=False,

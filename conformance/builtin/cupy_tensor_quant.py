@@ -1,0 +1,293 @@
+"""The article's ``tensor_quant`` API as a CUDA kernel launched with CuPy (target ``cupy``).
+
+Torch CUDA tensors go in and come out; the kernel reads and writes their
+memory through DLPack (``cupy.from_dlpack``, no copies; bfloat16 travels as
+its int16 bit pattern because CuPy has no bfloat16 dtype), on PyTorch's
+current stream. The CUDA source is ``tensor_quant_kernel.cu`` beside this
+file; it explains why every value is carried as a double.
+
+Division of labour, so that each rule is exact and has one home:
+
+* the host (here) checks arguments in the article's order with torch
+  reductions (never device asserts), works out every intermediate dtype with
+  ``torch.result_type`` (PyTorch's own promotion, so 0-d vs n-d amax,
+  float16 upcast and bfloat16 promotion come out as PyTorch has them) and
+  the bounds, as float32 values;
+* the kernel does the elementwise arithmetic: the multiplier, round half to
+  even, the clamp, the casts, and the division of ``fake_tensor_quant``;
+* the backward is the clipped straight-through estimator in torch ops.
+
+amax broadcasts against the inputs by PyTorch's rules, any shapes and any
+strides (the host passes broadcast strides, 0 where a dimension is
+broadcast). CuPy is imported on first use, so importing this module never
+needs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import pathlib
+
+import numpy as np
+import torch
+
+from reference.descriptor import QuantDescriptor, ScaledQuantDescriptor
+
+__all__ = [
+    "CONFORMANCE_TARGET",
+    "KERNEL_OPTIONS",
+    "KERNEL_PATH",
+    "FakeTensorQuantFunction",
+    "QuantDescriptor",
+    "ScaledQuantDescriptor",
+    "TensorQuantFunction",
+    "fake_tensor_quant",
+    "kernel_source",
+    "launch_plan",
+    "tensor_quant",
+]
+
+#: Metadata the suite reads (see conformance.targets).
+CONFORMANCE_TARGET = {"name": "cupy (CUDA kernel)", "devices": ("cuda",)}
+
+#: The CUDA source; the same text is compiled by NVRTC here and by nvcc in tests.
+KERNEL_PATH = pathlib.Path(__file__).with_name("tensor_quant_kernel.cu")
+#: No contracted multiply-adds: every product and quotient is rounded on its own.
+KERNEL_OPTIONS = ("--std=c++14", "--fmad=false")
+
+#: dtype codes shared with the kernel (TQ_F16 ... TQ_F64).
+DTYPE_CODES = {torch.float16: 0, torch.bfloat16: 1, torch.float32: 2, torch.float64: 3}
+_FP16_MAX = 65504
+_THREADS = 256
+
+
+def kernel_source() -> str:
+    """The exact text handed to the CUDA compiler."""
+    return KERNEL_PATH.read_text(encoding="utf-8")
+
+
+def _cupy():
+    try:
+        import cupy
+    except ImportError as exc:
+        raise ImportError(
+            "the cupy target needs CuPy: pip install cupy-cuda12x (or cupy-cuda13x, "
+            f"matching the CUDA driver); importing it failed: {exc}"
+        ) from exc
+    return cupy
+
+
+@functools.cache
+def _module():
+    cupy = _cupy()
+    return cupy.RawModule(code=kernel_source(), options=KERNEL_OPTIONS)
+
+
+def _check_tensor(value, name):
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch tensor, got {type(value).__name__}.")
+    if value.dtype not in DTYPE_CODES:
+        raise TypeError(
+            f"{name} must have a floating dtype (one of float16, bfloat16, float32, "
+            f"float64), got {value.dtype}."
+        )
+
+
+def _like(dtype, ndim):
+    """A stand-in tensor: torch.result_type only looks at dtype and whether ndim > 0."""
+    return torch.empty((0,) * ndim, dtype=dtype)
+
+
+def _bounds(num_bits, unsigned, narrow_range):
+    """SPEC 2.4, as float32 values computed the way PyTorch's tensor ops do."""
+    with np.errstate(over="ignore"):
+        max_bound = np.float32(2.0 ** (num_bits - 1 + int(unsigned)) - 1.0)
+        if unsigned:
+            min_bound = np.float32(0.0)
+        elif narrow_range:
+            min_bound = -max_bound
+        else:
+            min_bound = -max_bound - np.float32(1)
+    return float(max_bound), float(min_bound)
+
+
+def launch_plan(inputs, amax, num_bits, unsigned, narrow_range) -> dict:
+    """The dtype codes and bounds the kernel needs, from PyTorch's own promotion rules."""
+    f16, f32 = torch.float16, torch.float32
+    computed_inputs = f32 if inputs.dtype == f16 else inputs.dtype  # SPEC 2.2
+    computed_amax = f32 if amax.dtype == f16 else amax.dtype
+    out_ndim = len(torch.broadcast_shapes(inputs.shape, amax.shape))
+    # scale = max_bound (0-d float32) / amax
+    scale = torch.result_type(_like(f32, 0), _like(computed_amax, amax.ndim))
+    product = torch.result_type(_like(computed_inputs, inputs.ndim), _like(scale, amax.ndim))
+    codes = f16 if inputs.dtype == f16 else product  # SPEC 2.8
+    # fake: codes / scale.to(inputs.dtype)
+    fake = torch.result_type(_like(codes, out_ndim), _like(inputs.dtype, amax.ndim))
+    max_bound, min_bound = _bounds(num_bits, unsigned, narrow_range)
+    return {
+        "input": inputs.dtype,
+        "amax": amax.dtype,
+        "scale": scale,
+        "product": product,
+        "codes": codes,
+        "fake": fake,
+        "amax_scalar": amax.numel() == 1,
+        "max_bound": max_bound,
+        "min_bound": min_bound,
+    }
+
+
+def _plan_args(plan, out_dtype):
+    codes = DTYPE_CODES
+    return (
+        np.int32(codes[plan["input"]]),
+        np.int32(codes[plan["amax"]]),
+        np.int32(codes[plan["scale"]]),
+        np.int32(codes[plan["product"]]),
+        np.int32(codes[plan["codes"]]),
+        np.int32(codes[out_dtype]),
+        np.int32(plan["amax_scalar"]),
+        np.float64(plan["max_bound"]),
+        np.float64(plan["min_bound"]),
+    )
+
+
+def _broadcast_strides(tensor, shape):
+    """Element strides of ``tensor`` read at ``shape``: 0 where it is broadcast."""
+    strides = [0] * len(shape)
+    offset = len(shape) - tensor.ndim
+    for axis in range(tensor.ndim):
+        if tensor.shape[axis] != 1:
+            strides[offset + axis] = tensor.stride(axis)
+    return strides
+
+
+def _view(cupy, tensor):
+    """A CuPy array over the tensor's memory (no copy); bfloat16 as its int16 bits."""
+    tensor = tensor.detach()
+    if tensor.dtype == torch.bfloat16:
+        tensor = tensor.view(torch.int16)
+    return cupy.from_dlpack(tensor)
+
+
+def _meta(cupy, *rows):
+    flat = [int(v) for row in rows for v in row] or [0]
+    return cupy.asarray(np.asarray(flat, dtype=np.int64))
+
+
+def _launch(name, n, args):
+    """A grid-stride launch on CuPy's current device and stream."""
+    blocks = max(1, min((n + _THREADS - 1) // _THREADS, 65535))
+    _module().get_function(name)((blocks,), (_THREADS,), args)
+
+
+def _prepare(inputs, amax, num_bits, unsigned, narrow_range):
+    """Checks in the article's order, then the plan; raises as the article does."""
+    _check_tensor(inputs, "inputs")
+    _check_tensor(amax, "amax")
+    try:
+        shape = torch.broadcast_shapes(inputs.shape, amax.shape)
+    except RuntimeError:
+        raise ValueError(
+            f"amax of shape {tuple(amax.shape)} does not broadcast against inputs of "
+            f"shape {tuple(inputs.shape)} (PyTorch rules: trailing dimensions align)."
+        ) from None
+    if inputs.device.type != "cuda":
+        raise ValueError(
+            f"the cupy target runs on CUDA tensors, got inputs on {inputs.device}: "
+            "move them with .cuda()."
+        )
+    amax = amax.to(inputs.device)  # a CPU amax (one small copy) is accepted, as PyTorch does
+    # SPEC 2.1 / 2.3 on the host, with torch reductions (NaN min compares false).
+    if unsigned and inputs.min() < 0:
+        raise TypeError("Negative values encountered in unsigned quantization.")
+    if amax.min() < 0:
+        raise ValueError("Negative values in amax")
+    plan = launch_plan(inputs, amax, num_bits, unsigned, narrow_range)
+    return amax, tuple(shape), plan
+
+
+def _quantize(inputs, amax, shape, plan, *, fake):
+    """Launch the element kernel; returns a new tensor of the broadcast shape."""
+    cupy = _cupy()
+    out_dtype = plan["fake"] if fake else plan["codes"]
+    out = torch.empty(shape, dtype=out_dtype, device=inputs.device)
+    n = out.numel()
+    if n == 0:
+        return out
+    with cupy.cuda.Device(inputs.device.index), cupy.cuda.ExternalStream(
+        torch.cuda.current_stream(inputs.device).cuda_stream
+    ):
+        meta = _meta(cupy, shape, _broadcast_strides(inputs, shape),
+                     _broadcast_strides(amax, shape))
+        _launch("tensor_quant_kernel", n, (
+            _view(cupy, inputs), _view(cupy, amax), _view(cupy, out), meta,
+            np.int32(len(shape)), np.int64(n), np.int32(fake), *_plan_args(plan, out_dtype),
+        ))
+    return out
+
+
+def _scales(inputs, amax, plan):
+    """The multiplier (1 where amax <= 2**-24) in its own dtype and in inputs' dtype."""
+    cupy = _cupy()
+    scale = torch.empty(amax.shape, dtype=plan["scale"], device=inputs.device)
+    scale_in_input_dtype = torch.empty(amax.shape, dtype=inputs.dtype, device=inputs.device)
+    with cupy.cuda.Device(inputs.device.index), cupy.cuda.ExternalStream(
+        torch.cuda.current_stream(inputs.device).cuda_stream
+    ):
+        meta = _meta(cupy, amax.shape, [amax.stride(d) for d in range(amax.ndim)])
+        _launch("tensor_quant_scale_kernel", amax.numel(), (
+            _view(cupy, amax), _view(cupy, scale), _view(cupy, scale_in_input_dtype), meta,
+            np.int32(amax.ndim), np.int64(amax.numel()), *_plan_args(plan, plan["codes"]),
+        ))
+    return scale, scale_in_input_dtype
+
+
+def _ste(inputs, amax, grad_outputs):
+    """Clipped straight-through estimator: pass where ``|x| <= amax`` (torch promotion)."""
+    zero = grad_outputs.new_zeros(1)
+    return torch.where(inputs.abs() <= amax, grad_outputs, zero)
+
+
+class TensorQuantFunction(torch.autograd.Function):
+    """Quantize to integer-valued floats; returns ``(outputs, scale)``."""
+
+    @staticmethod
+    def forward(ctx, inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
+        amax, shape, plan = _prepare(inputs, amax, num_bits, unsigned, narrow_range)
+        ctx.save_for_backward(inputs, amax)
+        scale, scale_in_input_dtype = _scales(inputs, amax, plan)
+        # SPEC 3: float16 codes cannot carry a multiplier above 65504.
+        if plan["codes"] == torch.float16 and scale.max() > _FP16_MAX:
+            raise ValueError(f"scale is too large for FP16 with amax={amax}")
+        return _quantize(inputs, amax, shape, plan, fake=False), scale_in_input_dtype
+
+    @staticmethod
+    def backward(ctx, grad_outputs, grad_scale):
+        inputs, amax = ctx.saved_tensors
+        return _ste(inputs, amax, grad_outputs), None, None, None, None
+
+
+class FakeTensorQuantFunction(torch.autograd.Function):
+    """Quantize, then divide by the multiplier cast to the inputs' dtype (in the kernel)."""
+
+    @staticmethod
+    def forward(ctx, inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
+        amax, shape, plan = _prepare(inputs, amax, num_bits, unsigned, narrow_range)
+        ctx.save_for_backward(inputs, amax)
+        return _quantize(inputs, amax, shape, plan, fake=True)
+
+    @staticmethod
+    def backward(ctx, grad_outputs):
+        inputs, amax = ctx.saved_tensors
+        return _ste(inputs, amax, grad_outputs), None, None, None, None
+
+
+def tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
+    """``(codes, scale)``: codes in the article's dtype, scale in the inputs' dtype."""
+    return TensorQuantFunction.apply(inputs, amax, num_bits, unsigned, narrow_range)
+
+
+def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
+    """Quantize then dequantize; no FP16 overflow error (outputs become 0 instead)."""
+    return FakeTensorQuantFunction.apply(inputs, amax, num_bits, unsigned, narrow_range)
