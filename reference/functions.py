@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _torch_ops as ops
-from ._xp import FLOAT16, FLOAT32, array_namespace, cast
-from .quantize import _as_array, _round, bounds, quantize
+from ._xp import FLOAT16, FLOAT32, array_namespace, cast, result_type
+from .quantize import _as_array, bounds, quantize
 from .semantics import ARTICLE, Semantics
 
 __all__ = ["fake_tensor_quant", "ste_gradient", "tensor_quant"]
@@ -43,15 +43,18 @@ def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=Tru
     inf in float16 and the outputs 0, as in the article.
     """
     q = quantize(inputs, amax, num_bits, unsigned, narrow_range, semantics=semantics)
-    if semantics.compute == "float32":
-        # The kernels that compute in float32 dequantize there and cast once.
-        if semantics.dequantize == "multiply_step":
-            wide = ops.mul(q.wide_codes, q.step.astype(FLOAT32))
-        else:
-            wide = ops.div(q.wide_codes, q.scale.astype(FLOAT32))
-        return wide.astype(q.input_dtype)
+    if semantics.compute == "article":
+        # The article's output dtype: codes promoted with the input dtype.
+        out_dtype = result_type(q.codes, q.scale.astype(q.input_dtype))
+    else:
+        out_dtype = q.input_dtype  # the kernels that upcast cast back once
     if semantics.dequantize == "multiply_step":
-        return ops.mul(q.codes, q.step.astype(q.input_dtype))
+        # Every kernel that multiplies by the step does it in float32
+        # (C++ ``int64 * float``; ONNX DequantizeLinear's float scale).
+        wide = ops.mul(q.wide_codes.astype(FLOAT32), q.step.astype(FLOAT32))
+        return wide.astype(out_dtype)
+    if semantics.compute != "article":
+        return ops.div(q.wide_codes, q.scale).astype(out_dtype)
     # SPEC 3: division by the multiplier cast to the input dtype.
     return ops.div(q.codes, cast(q.scale, q.input_dtype))
 
@@ -77,7 +80,12 @@ def ste_gradient(inputs, amax, grad_output, num_bits=8, unsigned=False,
     if semantics.ste_mask == "pass_through":
         mask = xp.ones(inputs.shape, dtype=bool)
     elif semantics.ste_mask == "rounded_code":
-        mask = _rounded_code_mask(inputs, amax, num_bits, unsigned, narrow_range, semantics)
+        # qmin <= rounded code <= qmax, on the forward's own unclamped code.
+        rounded = quantize(inputs, amax, num_bits, unsigned, narrow_range,
+                           semantics=semantics).rounded
+        min_bound, max_bound = bounds(num_bits, unsigned, narrow_range, semantics)
+        with np.errstate(invalid="ignore"):
+            mask = (rounded >= min_bound) & (rounded <= max_bound)
     else:
         # SPEC 3: |x| <= amax, inclusive, on the raw saved inputs.
         mask = ops.le(xp.abs(inputs), amax)
@@ -85,15 +93,3 @@ def ste_gradient(inputs, amax, grad_output, num_bits=8, unsigned=False,
     grad = xp.where(mask, grad_output, zero)
     return xp.broadcast_to(grad, inputs.shape).astype(inputs.dtype)
 
-
-def _rounded_code_mask(inputs, amax, num_bits, unsigned, narrow_range, semantics):
-    """``qmin <= round(x * m) <= qmax`` on the unclamped code (PyTorch's own ops)."""
-    xp = array_namespace(inputs, amax)
-    wide_inputs = inputs.astype(FLOAT32) if semantics.compute == "float32" else inputs
-    wide_amax = amax.astype(FLOAT32)
-    min_bound, max_bound = bounds(num_bits, unsigned, narrow_range, semantics)
-    step = ops.div(wide_amax, xp.asarray(max_bound, dtype=FLOAT32))
-    reciprocal = ops.div(xp.ones((), FLOAT32), step)
-    code = _round(xp, ops.mul(wide_inputs, reciprocal), semantics.rounding)
-    with np.errstate(invalid="ignore"):
-        return (code >= min_bound) & (code <= max_bound)

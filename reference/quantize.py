@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 
 from . import _torch_ops as ops
-from ._xp import FLOAT16, FLOAT32, array_namespace, check_float_dtype
+from ._xp import FLOAT16, FLOAT32, REDUCED_DTYPES, array_namespace, check_float_dtype
 from .semantics import ARTICLE, Semantics
 
 __all__ = ["EPSILON", "Quantized", "bounds", "quantize"]
@@ -29,11 +29,13 @@ class Quantized:
     returns them in; ``scale`` is the multiplier ``max_bound / amax`` with 1
     where amax was treated as zero; ``step`` is ``amax / max_bound`` (used
     only by the ``multiply_step`` dequantize variation); ``wide_codes`` are
-    the codes before any cast back to a 16-bit input dtype.
+    the codes before any cast back to a 16-bit input dtype; ``rounded`` are
+    the rounded codes before the clamp (the ``rounded_code`` STE mask).
     """
 
     codes: object
     wide_codes: object
+    rounded: object
     scale: object
     step: object
     input_dtype: np.dtype
@@ -46,7 +48,9 @@ def bounds(num_bits, unsigned, narrow_range, semantics: Semantics = ARTICLE):
         max_bound = np.float32(2.0 ** (num_bits - 1 + int(unsigned)) - 1.0)
     if unsigned:
         min_bound = 0
-    elif narrow_range or semantics.always_narrow:
+    elif semantics.signed_range == "narrow" or (
+        narrow_range and semantics.signed_range == "per_flag"
+    ):
         min_bound = -max_bound
     else:
         min_bound = -max_bound - np.float32(1)
@@ -60,6 +64,11 @@ def _min(xp, a):
             "min(): Expected reduction dim to be specified for input.numel() == 0."
         )
     return xp.min(a.astype(np.float64))
+
+
+def _opmath(a):
+    """PyTorch's opmath: 16-bit floats computed in float32, others as they are."""
+    return a.astype(FLOAT32) if a.dtype in REDUCED_DTYPES else a
 
 
 def _round(xp, t, rounding):
@@ -108,6 +117,8 @@ def quantize(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
     input_dtype = inputs.dtype
     if semantics.compute == "float32":
         inputs, amax = inputs.astype(FLOAT32), amax.astype(FLOAT32)
+    elif semantics.compute == "opmath":  # 16-bit dtypes in float32, float64 kept
+        inputs, amax = _opmath(inputs), _opmath(amax)
     else:
         # SPEC 2.2: only float16 is upcast, the inputs and amax separately.
         if inputs.dtype == FLOAT16:
@@ -128,8 +139,10 @@ def quantize(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
     step = ops.div(amax, max_bound_t)
     if semantics.zero_amax == "inclusive_signed":
         zero_mask = amax <= EPSILON
-    else:
+    elif semantics.zero_amax == "strict_positive_zero":
         zero_mask = amax < EPSILON
+    else:  # none: every amax quantizes with its own step
+        zero_mask = xp.zeros(amax.shape, dtype=bool)
     any_zero = bool(zero_mask.any())
     if any_zero:
         scale = xp.where(zero_mask, xp.zeros((), scale.dtype), scale)
@@ -149,7 +162,11 @@ def quantize(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
 
     # SPEC 2.6: round half to even, then clamp (NaN stays NaN, inf clamps).
     rounded = _round(xp, product, semantics.rounding)
-    wide_codes = ops.clamp(rounded, min_bound, max_bound)
+    if semantics.nan_clamp == "lower_bound":  # fmin(fmax(q, qmin), qmax)
+        clampable = xp.where(xp.isnan(rounded), rounded.dtype.type(min_bound), rounded)
+    else:
+        clampable = rounded
+    wide_codes = ops.clamp(clampable, min_bound, max_bound)
 
     # SPEC 2.7: the returned scale is 1 where amax was treated as zero.
     if any_zero:
@@ -157,9 +174,9 @@ def quantize(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
         step = xp.where(zero_mask, xp.ones((), step.dtype), step)
 
     # SPEC 2.8: float16 inputs get float16 codes back.
-    if semantics.compute == "float32" or input_dtype == FLOAT16:
+    if semantics.compute != "article" or input_dtype == FLOAT16:
         codes = wide_codes.astype(input_dtype)
     else:
         codes = wide_codes
-    return Quantized(codes, wide_codes, scale, step, input_dtype)
+    return Quantized(codes, wide_codes, rounded, scale, step, input_dtype)
 
