@@ -76,7 +76,9 @@ def clamp(a, low, high):
     # bounds themselves, so they clamp in their own dtype: same result, no
     # float64 round trip (the sweeps depend on that speed).
     wide_dtype = np.dtype(np.float64) if a.dtype in REDUCED_DTYPES else a.dtype
-    wide = a.astype(wide_dtype)  # a copy, clamped in place below
+    # A copy, clamped in place below; xp.array, because a 0-d input may arrive
+    # as a NumPy scalar (rint of a 0-d array), which copyto cannot write to.
+    wide = xp.array(a, dtype=wide_dtype)
     low, high = wide_dtype.type(low), wide_dtype.type(high)
     with np.errstate(invalid="ignore"):
         xp.copyto(wide, low, where=wide < low)
