@@ -157,6 +157,11 @@ def _dtypes(c: _Cases):
     c.quant("fp64_inputs_fp64_amax", "SPEC 2.2: fp64 throughout", x64, arr(F64, 1.3))
     c.quant("fp32_inputs_fp64_amax", "PyTorch promotion: f32[n] * f64[] stays float32",
             arr(F32, [0.3, -0.6, 1.0, 1 / 3]), arr(F64, 1.3))
+    # 127 / amax is 100.031252 in float64: float32 rounds it onto the float16 tie 100.03125
+    # (then to even, 100.0); rounding float64 to float16 at once would give 100.0625.
+    c.quant("fp16_inputs_fp64_amax", "SPEC 3 scale.to(fp16) of a float64 scale goes through "
+            "float32 (two roundings), as PyTorch casts", arr(F16, [0.3, -0.6, 1.0]),
+            arr(F64, 127 / (100.03125 + 2e-6)))
     c.quant("fp16_inputs_bf16_amax", "SPEC 2.2: only fp16 is upcast; fp32 inputs * bf16[] scale "
             "(the bf16 amax is not upcast)", arr(F16, [0.3, -0.6, 1.0]), arr(BF16, 1.3))
     c.quant("fp32_0d_inputs", "0-d inputs with 0-d amax give 0-d outputs", arr(F32, 0.3),
