@@ -56,14 +56,15 @@ def check_result(case, call):
     """Run ``call()`` and compare what it returns or raises with ``case.expected``."""
     e = case.expected
     if e.raises is not None:
-        with pytest.raises(Exception) as info:
+        with pytest.raises(Exception) as info, np.errstate(all="ignore"):
             call()
         assert type(info.value).__name__ == e.raises, (
             f"raised {type(info.value).__name__}({info.value}), but should raise {e.raises}")
         if e.match is not None:
             assert e.match in str(info.value)
         return
-    result = call()
+    with np.errstate(all="ignore"):  # fp16 overflow to inf is part of the semantics
+        result = call()
     if case.function == "tensor_quant":
         outputs, scale = result
         _assert_arrays(e.outputs, outputs, "outputs")
@@ -202,6 +203,13 @@ def test_gradient_cases_have_a_forward_that_succeeds():
 # --- the article's published values, by hand ------------------------------
 
 
+def test_article_input_is_what_torch_draws():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(12345)
+    drawn = torch.rand(10).view(torch.int32).tolist()
+    assert [b & 0xFFFFFFFF for b in drawn] == list(ARTICLE_X_BITS)
+
+
 def test_article_input_is_the_seed_12345_draw():
     x = BY_ID["article_seed12345_tq"].inputs["inputs"]
     assert x.dtype == np.float32 and x.shape == (10,)
@@ -226,3 +234,57 @@ def test_article_published_fake_outputs(cid):
     # And they are codes / scale in float32.
     np.testing.assert_array_equal(
         outputs, np.float32(ARTICLE_CODES) / np.float32(ARTICLE_SCALE))
+
+
+# --- SPEC.md's own numbers, by hand -----------------------------------------
+
+
+def _bits(a):
+    return [f"{int(b):08x}" for b in np.asarray(a, np.float32).reshape(-1).view(np.uint32)]
+
+
+def test_zero_amax_gives_signed_zeros_and_nan_by_hand():
+    for cid in ("amax_zero_tq", "amax_2e-24_tq", "amax_zero_fake"):  # [1, inf, nan, -3]
+        out = BY_ID[cid].expected.outputs
+        assert _bits(out[[0, 3]]) == ["00000000", "80000000"] and np.isnan(out[1:3]).all(), cid
+    assert float(BY_ID["amax_zero_tq"].expected.scale) == 1.0
+    above = BY_ID["amax_above_2e-24_tq"].expected.outputs
+    assert above[[0, 1, 3]].tolist() == [127.0, 127.0, -127.0] and np.isnan(above[2])
+
+
+def test_narrow_and_full_range_by_hand():
+    # inputs [-1, -1.003, -1.01, -2, -inf, 1.01, inf] with amax 1
+    assert BY_ID["narrow_range_8bit_tq"].expected.outputs.tolist() == [-127.0] * 5 + [127.0] * 2
+    assert BY_ID["full_range_8bit_tq"].expected.outputs.tolist() == [
+        -127.0, -127.0, -128.0, -128.0, -128.0, 127.0, 127.0]
+
+
+def test_ties_round_half_to_even_by_hand():
+    assert BY_ID["ties_fp32_tq"].expected.outputs.tolist() == [
+        0.0, 2.0, 2.0, 4.0, 126.0, -0.0, -2.0, -2.0, 126.0, -126.0]
+    assert BY_ID["ties_fp32_ulp_above_tq"].expected.outputs[:4].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert BY_ID["ties_fp32_ulp_below_tq"].expected.outputs[:4].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_fp16_overflow_by_hand():
+    assert BY_ID["fp16_scale_overflow_tq"].expected.raises == "ValueError"
+    fake = BY_ID["fp16_scale_overflow_fake"].expected.outputs
+    assert fake.dtype == np.float16 and not fake.any()
+    assert BY_ID["fp16_scale_exactly_65504_tq"].expected.raises is None
+    assert float(BY_ID["fp16_scale_exactly_65504_tq"].expected.scale) == 65504.0
+
+
+def test_errors_by_hand():
+    assert BY_ID["unsigned_negative_input_tq"].expected.raises == "TypeError"
+    assert BY_ID["unsigned_error_before_amax_error_tq"].expected.raises == "TypeError"
+    assert BY_ID["negative_amax_tq"].expected.raises == "ValueError"
+
+
+def test_degenerate_widths_by_hand():
+    assert np.isnan(BY_ID["num_bits_1_narrow_fake"].expected.outputs).all()
+    assert BY_ID["num_bits_16_narrow_tq"].expected.scale.tolist() == 32767.0
+
+
+def test_ste_boundary_by_hand():
+    # x = [1, -1, 1+ulp, -(1+ulp), 1-ulp, 0, nan, inf, -inf], amax 1, grad_output 1..9
+    assert BY_ID["boundary_grad"].expected.grad.tolist() == [1, 2, 0, 0, 5, 6, 0, 0, 0]
