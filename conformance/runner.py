@@ -20,6 +20,7 @@ import reference.variations
 from .errors import UsageError
 from .profiles import PROFILES
 from .properties import PROPERTIES, Caller, Context, Counterexample, Falsified, Skip, TargetHung
+from .properties._calls import TargetUnsupported
 
 __all__ = ["DEFAULT_CALL_TIMEOUT", "PropertyResult", "TargetReport", "run_target",
            "select_properties"]
@@ -159,6 +160,8 @@ def _run_one(prop, ctx: Context) -> PropertyResult:
             prop.check(ctx)
     except Skip as exc:
         status, reason = "skip", str(exc)
+    except TargetUnsupported as exc:
+        status, reason = "skip", f"the target does not support a call it needs: {exc}"
     except BaseException as exc:  # noqa: B036 - a check must never take the run down
         if isinstance(exc, KeyboardInterrupt):
             raise

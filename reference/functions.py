@@ -49,9 +49,11 @@ def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=Tru
     else:
         out_dtype = q.input_dtype  # the kernels that upcast cast back once
     if semantics.dequantize == "multiply_step":
-        # Every kernel that multiplies by the step does it in float32
+        # Every kernel that multiplies by the step holds the codes as integers
+        # (so a -0 code is +0: adding +0.0 does that) and multiplies in float32
         # (C++ ``int64 * float``; ONNX DequantizeLinear's float scale).
-        wide = ops.mul(q.wide_codes.astype(FLOAT32), q.step.astype(FLOAT32))
+        integer_codes = q.wide_codes.astype(FLOAT32) + FLOAT32.type(0)
+        wide = ops.mul(integer_codes, q.step.astype(FLOAT32))
         return wide.astype(out_dtype)
     if semantics.compute != "article":
         return ops.div(q.wide_codes, q.scale).astype(out_dtype)
@@ -89,7 +91,10 @@ def ste_gradient(inputs, amax, grad_output, num_bits=8, unsigned=False,
     else:
         # SPEC 3: |x| <= amax, inclusive, on the raw saved inputs.
         mask = ops.le(xp.abs(inputs), amax)
-    zero = xp.zeros((), grad_output.dtype)
-    grad = xp.where(mask, grad_output, zero)
+    if semantics.ste_apply == "multiply":  # grad_output * mask: NaN * 0 is NaN, -g * 0 is -0
+        grad = ops.mul(xp.broadcast_to(grad_output, mask.shape), mask.astype(grad_output.dtype))
+    else:
+        zero = xp.zeros((), grad_output.dtype)
+        grad = xp.where(mask, grad_output, zero)
     return xp.broadcast_to(grad, inputs.shape).astype(inputs.dtype)
 

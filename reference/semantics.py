@@ -22,6 +22,7 @@ Rounding = Literal["half_even", "half_away", "toward_zero"]
 SignedRange = Literal["per_flag", "narrow", "full"]
 NanClamp = Literal["propagate", "lower_bound"]
 SteMask = Literal["raw_inclusive", "rounded_code", "pass_through"]
+SteApply = Literal["where", "multiply"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +57,9 @@ class Semantics:
     ste_mask: ``raw_inclusive``: gradient where ``|x| <= amax``;
         ``rounded_code``: where the rounded, unclamped code lies in the
         bounds; ``pass_through``: everywhere.
+    ste_apply: ``where``: ``where(mask, grad_output, 0)``; ``multiply``:
+        ``grad_output * mask``, so NaN or inf outside the mask gives NaN and a
+        negative gradient outside it gives -0.
     """
 
     quantize: Quantize = "multiply"
@@ -66,6 +70,7 @@ class Semantics:
     signed_range: SignedRange = "per_flag"
     nan_clamp: NanClamp = "propagate"
     ste_mask: SteMask = "raw_inclusive"
+    ste_apply: SteApply = "where"
 
     def changes(self) -> dict:
         """The fields that differ from the article, as ``{name: value}``."""

@@ -34,7 +34,8 @@ class Example:
     """One call on which a variation changes the result.
 
     ``function`` is ``tensor_quant`` (compared on the codes),
-    ``fake_tensor_quant`` or ``ste_gradient`` (with a gradient of ones).
+    ``fake_tensor_quant`` or ``ste_gradient`` (every grad_output element
+    ``grad_output``).
     Values are Python floats, rounded into ``dtype`` / ``amax_dtype``.
     """
 
@@ -46,6 +47,7 @@ class Example:
     num_bits: int = 8
     unsigned: bool = False
     narrow_range: bool = True
+    grad_output: float = 1.0
 
     def arrays(self):
         """``(inputs, amax)`` as NumPy arrays of the example's dtypes."""
@@ -61,7 +63,8 @@ class Example:
             return tensor_quant(x, amax, *args, semantics=semantics)[0]
         if self.function == "fake_tensor_quant":
             return fake_tensor_quant(x, amax, *args, semantics=semantics)
-        return ste_gradient(x, amax, np.ones_like(x), *args, semantics=semantics)
+        grad = np.full_like(x, self.grad_output)
+        return ste_gradient(x, amax, grad, *args, semantics=semantics)
 
     def call(self) -> str:
         """The call, written as a person would type it."""
@@ -187,6 +190,13 @@ VARIATIONS: dict[str, Variation] = {
             "instead of where |x| <= amax",
             "torch.fake_quantize_* backward (mask = qmin <= round(x * inv_scale) <= qmax)",
             Example("ste_gradient", (1.002,), 1.0),
+        ),
+        Variation(
+            "ste_multiply_mask", "ste_apply", "multiply",
+            "the gradient is grad_output * mask instead of where(mask, grad_output, 0): NaN or "
+            "inf outside the mask gives NaN, a negative one gives -0",
+            "torch.fake_quantize_* backward (fake_quantize_*_cachemask_backward: dY * mask)",
+            Example("ste_gradient", (2.0,), 1.0, grad_output=float("nan")),
         ),
         Variation(
             "ste_pass_through", "ste_mask", "pass_through",

@@ -12,8 +12,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import seed as hypothesis_seed
+
+from ._calls import TargetUnsupported
 
 __all__ = ["Context", "Counterexample", "Falsified", "Property", "Skip", "run_examples"]
 
@@ -88,7 +90,10 @@ def run_examples(ctx: Context, strategy, body) -> None:
     def test(case):
         if ctx.on_example is not None:
             ctx.on_example()
-        body(case)
+        try:
+            body(case)
+        except TargetUnsupported:  # the target cannot express this call: not an example
+            reject()
 
     test.__name__ = test.__qualname__ = f"conformance_{ctx.property}"
     wrapped = ctx.settings(given(strategy)(test))

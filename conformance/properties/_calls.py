@@ -11,11 +11,20 @@ from __future__ import annotations
 import queue
 import threading
 
-__all__ = ["Caller", "TargetHung"]
+__all__ = ["Caller", "TargetHung", "TargetUnsupported"]
 
 
 class TargetHung(Exception):
     """A call to the target did not return within the per-call timeout."""
+
+
+class TargetUnsupported(BaseException):
+    """The target raised NotImplementedError: it cannot express this call.
+
+    A BaseException so that it passes the checks' ``except Exception``: inside
+    a Hypothesis example it rejects the example (``run_examples``), anywhere
+    else it skips the property (``runner``), instead of counting as a deviation.
+    """
 
 
 class Caller:
@@ -56,4 +65,6 @@ class Caller:
             raise TargetHung(self.hung) from None
         if ok:
             return value
+        if isinstance(value, NotImplementedError):
+            raise TargetUnsupported(f"{what}: {value}") from value
         raise value
