@@ -17,6 +17,7 @@ import pytest
 import reference
 import vectors
 from conformance.compare import first_mismatch
+from reference.variations import VARIATIONS, combine
 from vectors.cases import (
     ARTICLE_CODES,
     ARTICLE_FAKE_4DP,
@@ -145,6 +146,31 @@ def test_reference_matches_vector(case):
 def test_torch_matches_vector(case):
     pytest.importorskip("torch")
     check_result(case, torch_call(case))
+
+
+def _agrees(stored, recomputed) -> bool:
+    if stored.raises != recomputed.raises:
+        return False
+    for name in ("outputs", "scale", "grad"):
+        a, b = getattr(stored, name), getattr(recomputed, name)
+        if (a is None) != (b is None) or (a is not None and first_mismatch(a, b) is not None):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("variation", sorted(VARIATIONS))
+def test_vectors_catch_every_known_variation(variation):
+    """Each documented deviation (a deliberately broken kernel) fails at least one vector."""
+    semantics = combine([variation])
+    caught = []
+    with np.errstate(all="ignore"):
+        for case in CASES:
+            if case.function in ("tensor_quant", "fake_tensor_quant", "ste_gradient"):
+                recomputed = vectors.expected(case.function, case.inputs, case.arguments,
+                                              semantics)
+                if not _agrees(case.expected, recomputed):
+                    caught.append(case.id)
+    assert caught, f"no vector tells {variation!r} from the article: add one to vectors/cases.py"
 
 
 def test_files_are_what_the_code_writes(tmp_path):

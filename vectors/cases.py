@@ -287,6 +287,11 @@ def _per_channel(c: _Cases):
     c.quant("square_rows", "SPEC 2: amax (3,1) scales rows", sq, arr(F32, [[4.0], [0.5], [0.8]]))
     c.quant("square_columns", "SPEC 2: amax (3,) scales columns of the same square input", sq,
             arr(F32, [4.0, 0.5, 0.8]))
+    c.quant("empty_inputs", "SPEC 2: an empty tensor quantizes to an empty tensor",
+            np.zeros((2, 0), F32), arr(F32, [[1.0], [2.0]]))
+    c.quant("empty_inputs_unsigned", "SPEC 2.1: inputs.min() of an empty tensor raises "
+            "(RuntimeError in PyTorch) before anything else", np.zeros((0,), F32), arr(F32, 1.0),
+            unsigned=True)
     c.quant("amax_broadcasts_inputs_up", "SPEC 2: amax (2,1) against inputs (3,) gives (2,3)",
             arr(F32, [0.25, -0.5, 1.0]), arr(F32, [[1.0], [2.0]]))
     c.quant("per_channel_full_range", "SPEC 2.4 per channel, narrow_range=False",
