@@ -44,13 +44,24 @@ _RANK = {FLOAT16: 1, BFLOAT16: 1, FLOAT32: 2, FLOAT64: 3}
 
 
 def array_namespace(*arrays):
-    """Return ``cupy`` if any argument is a CuPy array, else ``numpy``."""
-    for a in arrays:
-        if type(a).__module__.startswith("cupy"):
-            import cupy
+    """Return ``cupy`` if any argument is a CuPy array, else ``numpy``.
 
-            return cupy
-    return np
+    bfloat16 exists only on the NumPy side (ml_dtypes): CuPy has no bfloat16
+    dtype, so a bfloat16 array next to a CuPy array is refused here, with
+    the fix, rather than failing somewhere inside a cast.
+    """
+    if not any(type(a).__module__.startswith("cupy") for a in arrays):
+        return np
+    for a in arrays:
+        if getattr(a, "dtype", None) == BFLOAT16:
+            raise TypeError(
+                "bfloat16 is not available on CuPy (CuPy has no bfloat16 dtype): run the "
+                "reference on NumPy arrays for bfloat16 (cupy.asnumpy, then "
+                ".astype(reference.BFLOAT16))."
+            )
+    import cupy
+
+    return cupy
 
 
 def cast(a, dtype):

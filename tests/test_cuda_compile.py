@@ -208,3 +208,38 @@ def test_host_kernel_catches_a_broken_rounding(host_kernel):
     amax = np.asarray(127.0, dtype=np.float32)
     broken = np.trunc(x + np.copysign(0.5, x)).astype(np.float32)
     assert first_mismatch(broken, host_kernel.run(x, amax, fake=False), name="codes") is not None
+
+
+def test_kernel_element_code_passes_the_suite_on_cpu(host_kernel, monkeypatch):
+    """The whole target, its launches swapped for the host loop, through the engine on CPU.
+
+    Everything but the CUDA launch, the DLPack views and the stream is the
+    target's own code: argument checks, dtype plan, strides, autograd.
+    """
+    import contextlib
+    import types
+
+    from conformance.runner import run_target
+    from conformance.targets import load_target
+
+    def view(cupy, tensor):  # the tensor's own memory, as the DLPack view would be
+        tensor = tensor.detach()
+        return (tensor.view(torch.int16) if tensor.dtype == torch.bfloat16 else tensor).numpy()
+
+    def launch(name, n, args):
+        converters = {np.int32: ctypes.c_int, np.int64: ctypes.c_longlong,
+                      np.float64: ctypes.c_double}
+        host_args = [ctypes.c_void_p(a.ctypes.data) if isinstance(a, np.ndarray)
+                     else converters[type(a)](a.item()) for a in args]
+        getattr(host_kernel.lib, name.replace("_kernel", "_host"))(*host_args)
+
+    monkeypatch.setattr(kernel, "_cupy", lambda: types.SimpleNamespace(asarray=np.asarray))
+    monkeypatch.setattr(kernel, "_view", view)
+    monkeypatch.setattr(kernel, "_launch", launch)
+    monkeypatch.setattr(kernel, "_check_device", lambda inputs: None)
+    monkeypatch.setattr(kernel, "_on_torch_stream", lambda cupy, device: contextlib.nullcontext())
+    monkeypatch.setattr(kernel, "CONFORMANCE_TARGET",
+                        dict(kernel.CONFORMANCE_TARGET, devices=("cpu", "cuda")))
+    report = run_target(load_target(kernel.__name__), device="cpu", profile="quick")
+    failed = {r.property: r.reason for r in report.results if r.status not in ("pass", "skip")}
+    assert report.conforms, failed

@@ -25,6 +25,7 @@ needs it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import pathlib
 
@@ -181,6 +182,29 @@ def _launch(name, n, args):
     _module().get_function(name)((blocks,), (_THREADS,), args)
 
 
+def _check_device(inputs):
+    if inputs.device.type != "cuda":
+        raise ValueError(
+            f"the cupy target runs on CUDA tensors, got inputs on {inputs.device}: "
+            "move them with .cuda()."
+        )
+
+
+def _on_torch_stream(cupy, device):
+    """Device and stream context: launch on PyTorch's current stream of ``device``.
+
+    PyTorch's default stream is the legacy default stream, which is also
+    CuPy's default: then no ExternalStream is needed (nor wanted: a null
+    pointer would be ambiguous to DLPack consumers).
+    """
+    stack = contextlib.ExitStack()
+    stack.enter_context(cupy.cuda.Device(device.index))
+    pointer = torch.cuda.current_stream(device).cuda_stream
+    if pointer:
+        stack.enter_context(cupy.cuda.ExternalStream(pointer))
+    return stack
+
+
 def _prepare(inputs, amax, num_bits, unsigned, narrow_range):
     """Checks in the article's order, then the plan; raises as the article does."""
     _check_tensor(inputs, "inputs")
@@ -192,11 +216,7 @@ def _prepare(inputs, amax, num_bits, unsigned, narrow_range):
             f"amax of shape {tuple(amax.shape)} does not broadcast against inputs of "
             f"shape {tuple(inputs.shape)} (PyTorch rules: trailing dimensions align)."
         ) from None
-    if inputs.device.type != "cuda":
-        raise ValueError(
-            f"the cupy target runs on CUDA tensors, got inputs on {inputs.device}: "
-            "move them with .cuda()."
-        )
+    _check_device(inputs)
     amax = amax.to(inputs.device)  # a CPU amax (one small copy) is accepted, as PyTorch does
     # SPEC 2.1 / 2.3 on the host, with torch reductions (NaN min compares false).
     if unsigned and inputs.min() < 0:
@@ -215,9 +235,7 @@ def _quantize(inputs, amax, shape, plan, *, fake):
     n = out.numel()
     if n == 0:
         return out
-    with cupy.cuda.Device(inputs.device.index), cupy.cuda.ExternalStream(
-        torch.cuda.current_stream(inputs.device).cuda_stream
-    ):
+    with _on_torch_stream(cupy, inputs.device):
         meta = _meta(cupy, shape, _broadcast_strides(inputs, shape),
                      _broadcast_strides(amax, shape))
         _launch("tensor_quant_kernel", n, (
@@ -232,9 +250,7 @@ def _scales(inputs, amax, plan):
     cupy = _cupy()
     scale = torch.empty(amax.shape, dtype=plan["scale"], device=inputs.device)
     scale_in_input_dtype = torch.empty(amax.shape, dtype=inputs.dtype, device=inputs.device)
-    with cupy.cuda.Device(inputs.device.index), cupy.cuda.ExternalStream(
-        torch.cuda.current_stream(inputs.device).cuda_stream
-    ):
+    with _on_torch_stream(cupy, inputs.device):
         meta = _meta(cupy, amax.shape, [amax.stride(d) for d in range(amax.ndim)])
         _launch("tensor_quant_scale_kernel", amax.numel(), (
             _view(cupy, amax), _view(cupy, scale), _view(cupy, scale_in_input_dtype), meta,
