@@ -102,14 +102,6 @@ def quantize(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
     xp = array_namespace(inputs, amax)
     inputs = _as_array(xp, inputs, "inputs")
     amax = _as_array(xp, amax, "amax")
-    try:
-        np.broadcast_shapes(inputs.shape, amax.shape)
-    except ValueError:
-        raise ValueError(
-            f"amax of shape {amax.shape} does not broadcast against inputs of "
-            f"shape {inputs.shape} (PyTorch rules: trailing dimensions align)."
-        ) from None
-
     # SPEC 2.1: unsigned with a negative input, checked before any cast.
     if unsigned and _min(xp, inputs) < 0:
         raise TypeError("Negative values encountered in unsigned quantization.")
@@ -130,6 +122,16 @@ def quantize(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
     min_amax = _min(xp, amax)
     if min_amax < 0:
         raise ValueError("Negative values in amax")
+
+    # PyTorch raises RuntimeError at ``inputs * scale`` for shapes that do not
+    # broadcast, after the checks above; so does the oracle, with a clearer message.
+    try:
+        np.broadcast_shapes(inputs.shape, amax.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"amax of shape {amax.shape} does not broadcast against inputs of "
+            f"shape {inputs.shape} (PyTorch rules: trailing dimensions align)."
+        ) from None
 
     min_bound, max_bound = bounds(num_bits, unsigned, narrow_range, semantics)
     max_bound_t = xp.asarray(max_bound, dtype=FLOAT32)  # a 0-d float32 tensor
