@@ -14,7 +14,11 @@ Without CuPy or a CUDA device every test here is skipped, with the reason.
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -29,14 +33,19 @@ from reference.variations import VARIATIONS, combine
 
 
 def _why_no_cuda() -> str | None:
+    import torch
+
+    if not torch.cuda.is_available():
+        return (f"no CUDA device: torch.cuda.is_available() is False (torch {torch.__version__}, "
+                f"CUDA build: {torch.version.cuda or 'none'})")
+    return None
+
+
+def _why_no_cupy() -> str | None:
     try:
         import cupy
     except ImportError:
         return "cupy not installed (pip install cupy-cuda12x or cupy-cuda13x)"
-    import torch
-
-    if not torch.cuda.is_available():
-        return f"no CUDA device: torch.cuda.is_available() is False (torch {torch.__version__})"
     try:
         if cupy.cuda.runtime.getDeviceCount() < 1:
             return "CuPy sees no CUDA device"
@@ -46,7 +55,10 @@ def _why_no_cuda() -> str | None:
 
 
 _NO_CUDA = _why_no_cuda()
+_NO_CUPY = _NO_CUDA or _why_no_cupy()
 pytestmark = [pytest.mark.cuda, pytest.mark.skipif(_NO_CUDA is not None, reason=_NO_CUDA or "")]
+#: For the tests that run CuPy themselves.
+needs_cupy = pytest.mark.skipif(_NO_CUPY is not None, reason=_NO_CUPY or "")
 
 GPU_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 CONFIGS = ((8, False, True), (8, False, False), (8, True, True), (4, False, True),
@@ -87,6 +99,7 @@ def assert_same_bits(expected, actual, what):
             f"expected {expected.ravel()[i].item()!r}, got {actual.ravel()[i].item()!r}")
 
 
+@needs_cupy
 def test_gpu_comparison_catches_one_flipped_bit():
     cupy = _cupy()
     expected = cupy.asarray([0.0, 1.0, np.nan], dtype=cupy.float32)
@@ -97,22 +110,84 @@ def test_gpu_comparison_catches_one_flipped_bit():
         assert_same_bits(expected, broken, "signed zero")
 
 
-# -- the targets through the engine --------------------------------------------------------------
+# -- the targets through the engine and the CLI --------------------------------------------------
 
-@pytest.mark.parametrize("spec", ["cupy", "torch"])
-def test_target_conforms_on_cuda(spec):
+def _registered_targets() -> dict[str, str]:
+    """Registered name -> import path: installed metadata, else pyproject.toml.
+
+    GPU runners test an uninstalled checkout (tox -e cuda skips the install),
+    where entry points are not registered; pyproject.toml lists the same.
+    """
+    from conformance.targets import available_targets
+
+    found = available_targets()
+    if found:
+        return found
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        return {"torch": "conformance.builtin.torch_tensor_quant",
+                "cupy": "conformance.builtin.cupy_tensor_quant"}
+    root = pathlib.Path(__file__).resolve().parents[1]
+    with open(root / "pyproject.toml", "rb") as f:
+        entry_points = tomllib.load(f)["project"]["entry-points"]
+    return dict(entry_points["tensor_quant_conformance.targets"])
+
+
+def _cuda_target(name):
+    """The loaded target, or a skip saying why it cannot run on cuda here."""
+    from conformance.targets import TargetError, load_target
+
+    path = _registered_targets()[name]
+    if _NO_CUPY and "cupy" in path:
+        pytest.skip(f"target {name}: {_NO_CUPY}")
+    try:
+        target = load_target(path)
+    except TargetError as exc:
+        pytest.skip(f"target {name} cannot be loaded here: {exc}")
+    if "cuda" not in target.devices:
+        pytest.skip(f"target {name} declares devices {target.devices}, not cuda")
+    return target
+
+
+@pytest.mark.parametrize("name", sorted(_registered_targets()))
+def test_target_conforms_on_cuda(name):
     from conformance.runner import run_target
-    from conformance.targets import load_target
 
-    report = run_target(load_target(spec), device="cuda",
+    report = run_target(_cuda_target(name), device="cuda",
                         profile=os.environ.get("HYPOTHESIS_PROFILE", "ci"))
     failed = [r for r in report.results if r.status not in ("pass", "skip", "xfail")]
     details = "\n".join(
         f"{r.property}: {r.status}: {r.reason}"
         + (f"\n{r.counterexample.reproduction}" if r.counterexample else "")
         for r in failed)
-    assert report.conforms, f"{spec} on cuda does not conform:\n{details}"
+    assert report.conforms, f"{name} on cuda does not conform:\n{details}"
     assert any(r.status == "pass" for r in report.results), "nothing ran on cuda"
+
+
+def test_cli_runs_every_cuda_target_on_cuda(tmp_path):
+    """``python -m conformance run --device cuda``: exit 0 and a report per CUDA target."""
+    from conformance.targets import TargetError, load_target
+
+    paths = []
+    for path in _registered_targets().values():
+        if _NO_CUPY and "cupy" in path:
+            continue  # reported by test_target_conforms_on_cuda[cupy]
+        try:
+            if "cuda" in load_target(path).devices:
+                paths.append(path)
+        except TargetError:
+            continue
+    report_path = tmp_path / "cuda.json"
+    command = [sys.executable, "-m", "conformance", "run", "--device", "cuda",
+               "--profile", "quick", "--report", str(report_path)]
+    for path in paths:
+        command += ["--target", path]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, f"exit {done.returncode}:\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
+    document = json.loads(report_path.read_text(encoding="utf-8"))
+    assert sorted(t["target"] for t in document["targets"]) == sorted(paths)
+    assert {t["device"] for t in document["targets"]} == {"cuda"}
 
 
 # -- the reference on CuPy = the reference on NumPy ----------------------------------------------
@@ -151,6 +226,7 @@ def _assert_references_agree(case, semantics, what):
 _SEMANTICS = [("article", reference.ARTICLE)] + [(n, combine([n])) for n in sorted(VARIATIONS)]
 
 
+@needs_cupy
 @given(case=st.sampled_from(GPU_DTYPES).flatmap(
            lambda d: st.one_of(strategies.cases(dtype=d), strategies.cases(per_channel=True,
                                                                           dtype=d))),
@@ -173,6 +249,7 @@ def _large_sample(dtype, rng, size=1 << 16):
     return np.concatenate([values, neighbours])
 
 
+@needs_cupy
 @pytest.mark.parametrize("dtype", GPU_DTYPES, ids=reference.dtype_name)
 def test_references_agree_on_a_large_sample(dtype):
     rng = np.random.default_rng(5)
@@ -191,6 +268,7 @@ def test_references_agree_on_a_large_sample(dtype):
         _assert_references_agree(case, reference.ARTICLE, f"{dtype} per-channel {amax_dtype}")
 
 
+@needs_cupy
 def test_reference_refuses_bfloat16_on_cupy():
     cupy = _cupy()
     with pytest.raises(TypeError, match="bfloat16 is not available on CuPy"):
@@ -233,6 +311,7 @@ _AMAXES = (1.0, 0.37, 1e-3, 2.0**-24, 0.0, 3.0 * 2.0**-25, 65504.0, 1e5, np.inf,
            127 / (1 + 2.0**-11 + 2.0**-40))
 
 
+@needs_cupy
 @pytest.mark.parametrize("amax_dtype", GPU_DTYPES, ids=reference.dtype_name)
 def test_kernel_matches_cupy_reference_on_every_float16(amax_dtype):
     cupy = _cupy()
@@ -247,6 +326,7 @@ def test_kernel_matches_cupy_reference_on_every_float16(amax_dtype):
     _check_kernel_against_cupy_reference(per_channel, amax, 8, False, True, "float16 per-row")
 
 
+@needs_cupy
 @pytest.mark.parametrize("dtype", [np.dtype(np.float32), np.dtype(np.float64)],
                          ids=reference.dtype_name)
 def test_kernel_matches_cupy_reference_on_random_floats(dtype):
@@ -270,6 +350,7 @@ def test_kernel_matches_cupy_reference_on_random_floats(dtype):
                                          f"{dtype} transposed per-column")
 
 
+@needs_cupy
 @pytest.mark.parametrize("amax_dtype", [reference.BFLOAT16, np.dtype(np.float32)],
                          ids=reference.dtype_name)
 def test_kernel_matches_numpy_reference_on_every_bfloat16(amax_dtype):
