@@ -26,6 +26,7 @@ CONFORMANCE_TARGET = {
         "compute_float32",
         "zero_amax_none",
         "always_full_range",
+        "nan_to_lower_bound",
     ),
     "expectations": "expectations/onnxruntime.toml",
 }

@@ -1,0 +1,1 @@
+"""Small kernels with one known variation (or one unrelated bug), for the fingerprint tests."""
