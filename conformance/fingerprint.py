@@ -288,10 +288,16 @@ def _mismatch_lines(observations, best: Semantics, limit: int, extremes: bool) -
     return lines[:limit]
 
 
-def fingerprint(target, device: str = "cpu", probes=None, per_channel=True) -> Fingerprint:
-    """Run ``target`` (a conformance.targets.Target) once and search the variations."""
-    probes = build_sample(per_channel) if probes is None else probes
-    observations, unsupported = observe(target, device, probes)
+def fingerprint(target, device: str = "cpu", probes=None, per_channel=True,
+                observed=None) -> Fingerprint:
+    """Run ``target`` (a conformance.targets.Target) once and search the variations.
+
+    ``observed`` is an ``observe()`` result to reuse instead of running the target.
+    """
+    if observed is None:
+        probes = build_sample(per_channel) if probes is None else probes
+        observed = observe(target, device, probes)
+    observations, unsupported = observed
     score = _Scorer(observations)
     best = _descend(score, ARTICLE)
     if score(best):
