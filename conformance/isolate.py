@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 
+from .properties import PROPERTIES
 from .runner import PropertyResult, TargetReport, select_properties
 
 __all__ = ["run_target_isolated"]
@@ -97,7 +98,8 @@ def _run_child(spec, names, device, profile, seed, strict, call_timeout, stall_t
                 child.wait()
                 if started is not None:
                     result = PropertyResult(started, "fail", f"the target made no progress for "
-                                            f"{stall_timeout:g} s and its process was killed")
+                                            f"{stall_timeout:g} s and its process was killed",
+                                            rule=PROPERTIES[started].rule)
                     results.append(result)
                     if on_result:
                         on_result(result)
@@ -109,7 +111,7 @@ def _run_child(spec, names, device, profile, seed, strict, call_timeout, stall_t
             reason = _describe_exit(child.returncode) + " while running this property"
             if detail:
                 reason += ": " + " | ".join(detail)
-            result = PropertyResult(started, "fail", reason)
+            result = PropertyResult(started, "fail", reason, rule=PROPERTIES[started].rule)
             results.append(result)
             if on_result:
                 on_result(result)

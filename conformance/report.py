@@ -7,6 +7,7 @@ import pathlib
 import xml.etree.ElementTree as ET
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
@@ -25,7 +26,7 @@ def print_summary(reports, console: Console | None = None) -> None:
     table = Table(title="tensor_quant conformance", show_lines=False)
     table.add_column("property")
     for report in reports:
-        table.add_column(f"{report.name}\n[{report.device}]", justify="center")
+        table.add_column(escape(f"{report.name}\n[{report.device}]"), justify="center")
     names = [n for n in PROPERTIES if any(r.property == n for rep in reports
                                           for r in rep.results)]
     for name in names:
@@ -41,13 +42,15 @@ def print_summary(reports, console: Console | None = None) -> None:
     for report in reports:
         for result in report.results:
             if result.status == "skip":
-                console.print(f"[dim]{report.name}: {result.property} skipped: {result.reason}[/]")
+                console.print(f"[dim]{escape(report.name)}: {result.property} skipped: "
+                              f"{escape(result.reason)}[/]")
         for result in report.results:
             if result.status not in ("fail", "error", "xpass"):
                 continue
             title = f"{report.name} [{report.device}]: {result.property} {result.status.upper()}"
             body = [f"Rule: {result.rule}", f"What happened: {result.reason}"]
-            console.print(Panel("\n".join(body), title=title, border_style=STYLE[result.status]))
+            console.print(Panel(escape("\n".join(body)), title=escape(title),
+                                border_style=STYLE[result.status]))
             if result.counterexample is not None:
                 console.print("Reproduction (paste into Python):")
                 console.print(Syntax(result.counterexample.reproduction, "python",

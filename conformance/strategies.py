@@ -62,6 +62,11 @@ def _in_dtype(values, dtype) -> list[float]:
 
 def _ulp_neighbours(values, dtype, steps=1) -> list[float]:
     """Each value and its ``steps`` nearest neighbours in ``dtype``."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _neighbours(values, dtype, steps)
+
+
+def _neighbours(values, dtype, steps):
     out = []
     base = np.asarray(_in_dtype(values, dtype), dtype=np.float64).astype(dtype)
     work = np.float32 if dtype == BFLOAT16 else dtype.type

@@ -52,7 +52,7 @@ class Caller:
     def __call__(self, fn, what: str = "call"):
         """``fn()`` on the worker; its exception re-raised here; TargetHung on timeout."""
         if self.hung is not None:
-            raise TargetHung(f"not called: the target hung earlier ({self.hung})")
+            raise TargetHung(self.hung)  # not called again: the worker is still stuck
         if self._jobs is None:
             self._jobs = self._start()
         reply: queue.Queue = queue.Queue(maxsize=1)

@@ -97,7 +97,12 @@ def target_outcome(ctx, function, case, inputs=None, amax=None) -> Outcome:
     items, problem = returned_tensors(function, result)
     if problem:
         return Outcome(problem=problem)
-    return Outcome(values=tuple(to_numpy(t) for t in items))
+    try:
+        return Outcome(values=tuple(to_numpy(t) for t in items))
+    except Exception as exc:  # e.g. a tensor on the meta device, or an exotic dtype
+        where = ", ".join(str(t.device) for t in items)
+        return Outcome(problem=f"{function} returned a tensor whose values cannot be read "
+                       f"(device {where}; {type(exc).__name__}: {exc})")
 
 
 def verdict(function, expected: Outcome, actual: Outcome) -> str | None:
