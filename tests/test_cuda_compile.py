@@ -42,6 +42,18 @@ def test_nvcc_compiles_the_kernel_source(tmp_path):
                       "-o", str(tmp_path / "kernel.o")], tmp_path)
 
 
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc not installed")
+def test_kernel_has_no_float32_instruction_for_ftz_to_flush(tmp_path):
+    """CuPy compiles with -ftz=true appended; float32 instructions would flush subnormals."""
+    _compile("nvcc", ["--ptx", "-arch=sm_80", *kernel.KERNEL_OPTIONS, "-ftz=true", "-x", "cu",
+                      "-o", str(tmp_path / "kernel.ptx")], tmp_path)
+    ptx = (tmp_path / "kernel.ptx").read_text()
+    assert "tensor_quant_kernel" in ptx and "tensor_quant_scale_kernel" in ptx
+    float32_instructions = sorted({line.split()[0] for line in ptx.splitlines()
+                                   if ".f32" in line or ".ftz" in line})
+    assert not float32_instructions, float32_instructions
+
+
 class HostKernel:
     """The kernel's element code run on the host, with the target's own launch plan."""
 

@@ -54,7 +54,8 @@ CONFORMANCE_TARGET = {"name": "cupy (CUDA kernel)", "devices": ("cuda",)}
 #: The CUDA source; the same text is compiled by NVRTC here and by nvcc in tests.
 KERNEL_PATH = pathlib.Path(__file__).with_name("tensor_quant_kernel.cu")
 #: No contracted multiply-adds: every product and quotient is rounded on its own.
-KERNEL_OPTIONS = ("--std=c++14", "--fmad=false")
+#: (CuPy appends -ftz=true; the kernel has no float32 instruction for it to act on.)
+KERNEL_OPTIONS = ("--fmad=false",)
 
 #: dtype codes shared with the kernel (TQ_F16 ... TQ_F64).
 DTYPE_CODES = {torch.float16: 0, torch.bfloat16: 1, torch.float32: 2, torch.float64: 3}

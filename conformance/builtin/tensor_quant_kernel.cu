@@ -13,10 +13,15 @@
 // bit PyTorch's float32 arithmetic; 16-bit results are rounded to float32
 // first and then to 16 bits, as PyTorch's float32 "opmath" does.
 //
-// 16-bit conversions are written with integer bit operations (no
-// cuda_fp16.h / cuda_bf16.h), so the same text compiles under NVRTC (CuPy),
-// nvcc and a host C++ compiler; the host build (TQ_HOST_HARNESS) lets CPU
-// tests run this exact element code against the reference.
+// No float arithmetic at all: CuPy appends -ftz=true to every compilation
+// (after the caller's options, so it cannot be undone), and under it every
+// float32 instruction, conversions included, flushes subnormals to zero. So
+// values are loaded, rounded and stored with integer bit operations and
+// double arithmetic only (double is never flushed): rounding to float32,
+// float16 and bfloat16 is done on the double's bits. No cuda_fp16.h or
+// cuda_bf16.h either, so the same text compiles under NVRTC (CuPy), nvcc and
+// a host C++ compiler; the host build (TQ_HOST_HARNESS) lets CPU tests run
+// this exact element code against the reference.
 //
 // Compile with --fmad=false: no multiply-add may be contracted.
 
@@ -40,100 +45,134 @@
 
 typedef unsigned short tq_u16;
 typedef unsigned int tq_u32;
+typedef unsigned long long tq_u64;
 typedef long long tq_i64;
 
-TQ_HD inline float tq_bits_to_float(tq_u32 bits) {
-    union { tq_u32 u; float f; } v;
-    v.u = bits;
-    return v.f;
+TQ_HD inline tq_u64 tq_double_bits(double v) {
+    union { tq_u64 u; double d; } b;
+    b.d = v;
+    return b.u;
 }
 
-TQ_HD inline tq_u32 tq_float_to_bits(float f) {
-    union { tq_u32 u; float f; } v;
-    v.f = f;
-    return v.u;
+TQ_HD inline double tq_bits_double(tq_u64 bits) {
+    union { tq_u64 u; double d; } b;
+    b.u = bits;
+    return b.d;
 }
 
-TQ_HD inline float tq_half_to_float(tq_u16 h) {
-    tq_u32 sign = (tq_u32)(h & 0x8000u) << 16;
-    tq_u32 exponent = (h >> 10) & 0x1fu;
-    tq_u32 mantissa = h & 0x3ffu;
-    if (exponent == 0) {  // zero or subnormal: mantissa * 2**-24, exact in float
-        float magnitude = (float)mantissa * 5.9604644775390625e-08f;
+TQ_HD inline bool tq_is_finite(double v) {
+    return ((tq_double_bits(v) >> 52) & 0x7ffu) != 0x7ffu;
+}
+
+// A binary floating format: explicit mantissa bits, smallest normal exponent,
+// and the power of two from which a rounded value is infinite.
+struct TqFormat {
+    int mantissa_bits;
+    int min_exponent;
+    int overflow_exponent;
+};
+
+TQ_HD inline TqFormat tq_format(int code) {
+    TqFormat f;
+    f.mantissa_bits = code == TQ_F16 ? 10 : code == TQ_BF16 ? 7 : 23;
+    f.min_exponent = code == TQ_F16 ? -14 : -126;
+    f.overflow_exponent = code == TQ_F16 ? 16 : 128;
+    return f;
+}
+
+// Round `v` to the nearest value of format `f`, ties to even, with
+// subnormals and overflow to infinity; NaN and infinities pass unchanged.
+TQ_HD inline double tq_round_to_format(double v, TqFormat f) {
+    if (!tq_is_finite(v)) return v;
+    if (fabs(v) < ldexp(1.0, f.min_exponent)) {
+        // Subnormal range: a fixed quantum; scaling by a power of two is exact
+        // and rint rounds half to even (and keeps the sign of a zero).
+        double quantum = ldexp(1.0, f.min_exponent - f.mantissa_bits);
+        return rint(v / quantum) * quantum;
+    }
+    int dropped = 52 - f.mantissa_bits;  // low mantissa bits of the double
+    tq_u64 bits = tq_double_bits(v);
+    bits += (((tq_u64)1 << (dropped - 1)) - 1) + ((bits >> dropped) & 1u);  // ties to even
+    bits &= ~(((tq_u64)1 << dropped) - 1);
+    double rounded = tq_bits_double(bits);
+    if (fabs(rounded) >= ldexp(1.0, f.overflow_exponent)) {
+        return tq_bits_double((bits & ((tq_u64)1 << 63)) | ((tq_u64)0x7ff << 52));  // +-inf
+    }
+    return rounded;
+}
+
+// The exact value of a stored element of format `f` (`exponent_bits` wide exponent).
+TQ_HD inline double tq_decode(tq_u32 bits, TqFormat f, int exponent_bits) {
+    int sign_shift = f.mantissa_bits + exponent_bits;
+    tq_u32 exponent_max = (1u << exponent_bits) - 1u;
+    tq_u32 exponent = (bits >> f.mantissa_bits) & exponent_max;
+    tq_u64 mantissa = bits & ((1u << f.mantissa_bits) - 1u);
+    tq_u64 sign = (tq_u64)((bits >> sign_shift) & 1u) << 63;
+    if (exponent == exponent_max) {  // inf or NaN (payload kept)
+        return tq_bits_double(sign | ((tq_u64)0x7ff << 52) | (mantissa << (52 - f.mantissa_bits)));
+    }
+    if (exponent == 0) {  // zero or subnormal: exact in a double
+        double magnitude = (double)mantissa * ldexp(1.0, f.min_exponent - f.mantissa_bits);
         return sign ? -magnitude : magnitude;
     }
-    if (exponent == 31) {  // inf or NaN
-        return tq_bits_to_float(sign | 0x7f800000u | (mantissa << 13));
-    }
-    return tq_bits_to_float(sign | ((exponent + 112u) << 23) | (mantissa << 13));
+    int e = (int)exponent - (int)(exponent_max >> 1);  // unbiased
+    return tq_bits_double(sign | ((tq_u64)(e + 1023) << 52) | (mantissa << (52 - f.mantissa_bits)));
 }
 
-// float -> float16, round to nearest even, with subnormals, overflow to inf.
-TQ_HD inline tq_u16 tq_float_to_half(float f) {
-    tq_u32 x = tq_float_to_bits(f);
-    tq_u32 sign = (x >> 16) & 0x8000u;
-    x &= 0x7fffffffu;
-    if (x >= 0x7f800000u) {  // inf stays inf; NaN stays a (quiet) NaN
-        return (tq_u16)(sign | (x > 0x7f800000u ? 0x7e00u : 0x7c00u));
+// The bits of `v`, which must be a value of format `f` (it went through tq_round).
+TQ_HD inline tq_u32 tq_encode(double v, TqFormat f, int exponent_bits) {
+    int sign_shift = f.mantissa_bits + exponent_bits;
+    tq_u32 exponent_max = (1u << exponent_bits) - 1u;
+    tq_u64 bits = tq_double_bits(v);
+    tq_u32 sign = (tq_u32)(bits >> 63) << sign_shift;
+    tq_u32 mantissa_mask = (1u << f.mantissa_bits) - 1u;
+    if (!tq_is_finite(v)) {
+        if (v != v) return sign | (exponent_max << f.mantissa_bits) | (1u << (f.mantissa_bits - 1));
+        return sign | (exponent_max << f.mantissa_bits);
     }
-    if (x >= 0x477ff000u) {  // >= 65520 rounds (ties to even) past 65504
-        return (tq_u16)(sign | 0x7c00u);
+    double magnitude = fabs(v);
+    if (magnitude < ldexp(1.0, f.min_exponent)) {  // zero or subnormal: an exact multiple
+        return sign | (tq_u32)(magnitude / ldexp(1.0, f.min_exponent - f.mantissa_bits));
     }
-    if (x < 0x38800000u) {  // below 2**-14: a float16 subnormal (or 0)
-        // |f| * 2**24 is exact (a power-of-two scaling); rintf rounds half even;
-        // 1024 carries into the smallest normal, whose bits are 0x0400.
-        float scaled = tq_bits_to_float(x) * 16777216.0f;
-        return (tq_u16)(sign | (tq_u32)rintf(scaled));
-    }
-    tq_u32 rebased = x - (112u << 23);  // float exponent bias 127 -> half bias 15
-    tq_u32 rounded = rebased + 0x0fffu + ((rebased >> 13) & 1u);
-    return (tq_u16)(sign | (rounded >> 13));
+    int e = (int)((bits >> 52) & 0x7ffu) - 1023;
+    tq_u32 exponent = (tq_u32)(e + (int)(exponent_max >> 1));
+    tq_u32 mantissa = (tq_u32)(bits >> (52 - f.mantissa_bits)) & mantissa_mask;
+    return sign | (exponent << f.mantissa_bits) | mantissa;
 }
 
-TQ_HD inline float tq_bf16_to_float(tq_u16 b) {
-    return tq_bits_to_float((tq_u32)b << 16);
-}
-
-// float -> bfloat16, round to nearest even (PyTorch's round_to_nearest_even).
-TQ_HD inline tq_u16 tq_float_to_bf16(float f) {
-    tq_u32 x = tq_float_to_bits(f);
-    if ((x & 0x7fffffffu) > 0x7f800000u) {
-        return (tq_u16)(((x >> 16) & 0x8000u) | 0x7fc0u);
-    }
-    return (tq_u16)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+TQ_HD inline int tq_exponent_bits(int code) {
+    return code == TQ_F16 ? 5 : 8;
 }
 
 TQ_HD inline bool tq_is_reduced(int code) {
     return code == TQ_F16 || code == TQ_BF16;
 }
 
-// Round an (exact or double-rounded-innocuously) value to dtype `code`, the
-// way PyTorch casts: double -> float -> 16-bit for the 16-bit dtypes.
+// Round a value to dtype `code` the way PyTorch casts: a double goes to a
+// 16-bit dtype through float32 (two roundings, as c10::Half(float(x))).
 TQ_HD inline double tq_round(double v, int code) {
-    switch (code) {
-        case TQ_F16: return (double)tq_half_to_float(tq_float_to_half((float)v));
-        case TQ_BF16: return (double)tq_bf16_to_float(tq_float_to_bf16((float)v));
-        case TQ_F32: return (double)(float)v;
-        default: return v;
-    }
+    if (code == TQ_F64) return v;
+    double single = tq_round_to_format(v, tq_format(TQ_F32));
+    return code == TQ_F32 ? single : tq_round_to_format(single, tq_format(code));
 }
 
 TQ_HD inline double tq_load(const void* base, tq_i64 i, int code) {
     switch (code) {
-        case TQ_F16: return (double)tq_half_to_float(((const tq_u16*)base)[i]);
-        case TQ_BF16: return (double)tq_bf16_to_float(((const tq_u16*)base)[i]);
-        case TQ_F32: return (double)((const float*)base)[i];
+        case TQ_F16: return tq_decode(((const tq_u16*)base)[i], tq_format(TQ_F16), 5);
+        case TQ_BF16: return tq_decode(((const tq_u16*)base)[i], tq_format(TQ_BF16), 8);
+        case TQ_F32: return tq_decode(((const tq_u32*)base)[i], tq_format(TQ_F32), 8);
         default: return ((const double*)base)[i];
     }
 }
 
-// `v` must already be representable in dtype `code` (it went through tq_round).
+// `v` must already be a value of dtype `code` (it went through tq_round).
 TQ_HD inline void tq_store(void* base, tq_i64 i, int code, double v) {
-    switch (code) {
-        case TQ_F16: ((tq_u16*)base)[i] = tq_float_to_half((float)v); break;
-        case TQ_BF16: ((tq_u16*)base)[i] = tq_float_to_bf16((float)v); break;
-        case TQ_F32: ((float*)base)[i] = (float)v; break;
-        default: ((double*)base)[i] = v; break;
+    if (code == TQ_F64) {
+        ((double*)base)[i] = v;
+    } else if (code == TQ_F32) {
+        ((tq_u32*)base)[i] = tq_encode(v, tq_format(TQ_F32), 8);
+    } else {
+        ((tq_u16*)base)[i] = (tq_u16)tq_encode(v, tq_format(code), tq_exponent_bits(code));
     }
 }
 
