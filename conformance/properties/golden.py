@@ -11,7 +11,7 @@ import numpy as np
 
 from ..compare import first_mismatch
 from ..convert import to_numpy, to_torch
-from ..repro import array_bits, call_snippet
+from ..repro import array_bits, call_snippet, tensor_literal
 from ..strategies import Case
 from ._base import Property, Skip
 from ._calls import TargetHung
@@ -148,11 +148,17 @@ def snippet(ctx, vcase, message) -> str:
     args = vcase.arguments
     case = Case(vcase.inputs["inputs"], vcase.inputs["amax"], args.get("num_bits", 8),
                 args.get("unsigned", False), args.get("narrow_range", True))
-    function = args.get("backward_of", "fake_tensor_quant") if vcase.function == "ste_gradient" \
-        else vcase.function
+    gradient = vcase.function == "ste_gradient"
+    function = args.get("backward_of", "fake_tensor_quant") if gradient else vcase.function
+    after = []
+    if gradient:
+        first = "[0]" if function == "tensor_quant" else ""
+        after = [f"result{first}.backward({tensor_literal(vcase.inputs['grad_output'])})",
+                 "print(inputs.grad)"]
     return call_snippet(ctx.target, ctx.device, function, case,
                         rule=f"vector {vcase.id}: {vcase.rule}", message=message,
-                        semantics=ctx.semantics)
+                        semantics=ctx.semantics, after=after,
+                        grads=("inputs",) if gradient else ())
 
 
 def check(ctx):
