@@ -18,9 +18,20 @@ import numpy as np
 from . import Unsupported, require
 from ._layout import integer_range, layout
 
-__all__ = ["OPSET", "QdqCall", "build_model", "prepare"]
+__all__ = ["OPSET", "QDQ_VARIATIONS", "QdqCall", "build_model", "prepare"]
 
 OPSET = 21
+
+#: What this graph computes, as named variations (found by ``fingerprint``; the
+#: same for ONNX Runtime and the reference evaluator, on finite inputs).
+QDQ_VARIATIONS = (
+    "quantize_divide_step",      # y = saturate(x / y_scale)
+    "dequantize_multiply_step",  # (q - zp) * scale on integer codes, in float32
+    "compute_float32",           # the graph is float32; inputs cast in, outputs back
+    "zero_amax_none",            # no threshold: scale = amax / max_bound as it comes
+    "always_full_range",         # int8 saturates to [-128, 127]; ONNX has no narrow range
+    "nan_to_lower_bound",        # NaN saturates to the type's minimum
+)
 
 
 def _onnx(adapter):

@@ -11,7 +11,7 @@ import functools
 import warnings
 
 from . import require
-from ._onnx_graph import build_model, prepare
+from ._onnx_graph import QDQ_VARIATIONS, build_model, prepare
 
 _reference = require("onnx.reference", "onnx", "onnx-reference")
 
@@ -20,14 +20,7 @@ __all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant"]
 CONFORMANCE_TARGET = {
     "name": "onnx.reference.ReferenceEvaluator QuantizeLinear/DequantizeLinear",
     "devices": ("cpu",),
-    "variations": (
-        "quantize_divide_step",
-        "dequantize_multiply_step",
-        "compute_float32",
-        "zero_amax_none",
-        "always_full_range",
-        "nan_to_lower_bound",
-    ),
+    "variations": QDQ_VARIATIONS,
     "expectations": "expectations/onnx_reference.toml",
 }
 

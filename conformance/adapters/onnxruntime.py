@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 
 from . import require
-from ._onnx_graph import prepare
+from ._onnx_graph import QDQ_VARIATIONS, build_model, prepare
 
 _ort = require("onnxruntime", "onnx", "onnxruntime")
 
@@ -20,22 +20,13 @@ __all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant"]
 CONFORMANCE_TARGET = {
     "name": "ONNX Runtime QuantizeLinear/DequantizeLinear (CPU provider)",
     "devices": ("cpu",),
-    "variations": (
-        "quantize_divide_step",
-        "dequantize_multiply_step",
-        "compute_float32",
-        "zero_amax_none",
-        "always_full_range",
-        "nan_to_lower_bound",
-    ),
+    "variations": QDQ_VARIATIONS,
     "expectations": "expectations/onnxruntime.toml",
 }
 
 
 @functools.lru_cache(maxsize=64)
 def _session(int_type, axis, rank):
-    from ._onnx_graph import build_model
-
     model = build_model(int_type, axis, rank, "onnxruntime")
     options = _ort.SessionOptions()
     options.log_severity_level = 3  # no warnings on stderr for every new session
