@@ -86,8 +86,15 @@ def _check_in_worker(number: int) -> ChunkOutcome:
 def _outcomes(target_spec, plan, strict, keep, numbers, jobs):
     """Chunk outcomes in chunk order, from ``jobs`` processes (or this one)."""
     if jobs == 1:
+        import torch
+
         checker = _make_checker(target_spec, plan, strict, keep)
-        yield (checker.check(n) for n in numbers)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # small tensors: thread hand-offs cost more than they give
+        try:
+            yield (checker.check(n) for n in numbers)
+        finally:
+            torch.set_num_threads(threads)
         return
     ctx = multiprocessing.get_context("spawn")  # fork after importing torch is unsafe
     with ctx.Pool(jobs, initializer=_init_worker,
@@ -136,7 +143,7 @@ def run_sweep(target_spec: str, plan: SweepPlan, *, jobs: int | None = None,
             f"got {start_chunk}."
         )
     lo, hi = shard.block(total)
-    if start_chunk >= hi:
+    if start_chunk >= hi > lo:  # (an empty shard, N > chunks, is fine: nothing to do)
         raise UsageError(
             f"--start-chunk {start_chunk} lies past shard {shard}, which holds chunks "
             f"[{lo}, {hi}); give a smaller chunk or another shard."

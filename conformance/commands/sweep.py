@@ -100,7 +100,8 @@ def build_plan(args) -> SweepPlan:
         raise UsageError(
             f"--amax must be >= 0 (a negative amax is an error case, not a sweep), got {args.amax}."
         )
-    chunk = args.chunk_size or (_FLOAT32_CHUNK if wide else _SIXTEEN_BIT_CHUNK)
+    chunk = args.chunk_size if args.chunk_size is not None else (
+        _FLOAT32_CHUNK if wide else _SIXTEEN_BIT_CHUNK)
     return SweepPlan.build(
         args.dtype, num_bits=num_bits, signs=signs, ranges=ranges, amaxes=amaxes,
         amax_dtypes=amax_dtypes, chunk_size=chunk, randoms=args.random_amax, seed=args.seed,

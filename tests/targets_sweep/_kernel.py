@@ -19,11 +19,12 @@ def _round_half_away(t):
     return torch.where(tie, truncated + torch.sign(t), t.round())
 
 
-def make(*, rounding="half_even", always_narrow=False, zero_threshold="inclusive"):
+def make(*, rounding="half_even", always_narrow=False, zero_threshold="inclusive",
+         check_unsigned=True):
     """``(fake_tensor_quant, tensor_quant)`` with the chosen behaviour."""
 
     def quantize(inputs, amax, num_bits, unsigned, narrow_range):
-        if unsigned and inputs.min() < 0.0:
+        if check_unsigned and unsigned and inputs.min() < 0.0:
             raise TypeError("Negative values encountered in unsigned quantization.")
         input_dtype = inputs.dtype
         if inputs.dtype == torch.half:
