@@ -8,6 +8,7 @@ documented)::
     [fake_per_channel]
     reason = "per-channel kernel casts to int64 before clamping: +inf and |x/s| >= 2**63 give quant_min"
     evidence = "fake_quantize_per_channel_affine(tensor([inf]), ...) -> -128 * scale"
+    devices = ["cpu"]   # optional: where the deviation happens (default: every device)
 
 The runner turns a failure of a listed property into ``xfail`` and a pass
 into ``xpass`` (which fails the run: the file is out of date), so a new
@@ -28,7 +29,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 __all__ = ["Expectation", "load_expectations"]
 
-_KEYS = {"reason", "evidence"}
+_KEYS = {"reason", "evidence", "devices"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Expectation:
     property: str
     reason: str
     evidence: str = ""
+    devices: tuple[str, ...] = ("cpu", "cuda")
 
     def __str__(self) -> str:
         return self.reason
@@ -51,8 +53,11 @@ def _known_properties() -> frozenset[str] | None:
     return frozenset(PROPERTIES)
 
 
-def load_expectations(path) -> dict[str, Expectation]:
-    """``{property id: Expectation}`` from ``path``; UsageError says what is wrong."""
+def load_expectations(path, device: str | None = None) -> dict[str, Expectation]:
+    """``{property id: Expectation}`` from ``path``; UsageError says what is wrong.
+
+    With ``device``, only the deviations that happen on that device.
+    """
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
@@ -75,7 +80,13 @@ def load_expectations(path) -> dict[str, Expectation]:
         extra = set(entry) - _KEYS
         if extra:
             raise UsageError(f"expectations file {path}: [{prop}] has unknown keys "
-                             f"{sorted(extra)}; allowed: reason, evidence.")
-        result[prop] = Expectation(prop, entry["reason"].strip(),
-                                   str(entry.get("evidence", "")).strip())
+                             f"{sorted(extra)}; allowed: reason, evidence, devices.")
+        devices = entry.get("devices", ["cpu", "cuda"])
+        if not isinstance(devices, list) or not set(devices) <= {"cpu", "cuda"}:
+            raise UsageError(f"expectations file {path}: [{prop}] devices must be a list of "
+                             f"\"cpu\" and/or \"cuda\", got {devices!r}.")
+        expectation = Expectation(prop, entry["reason"].strip(),
+                                  str(entry.get("evidence", "")).strip(), tuple(devices))
+        if device is None or device in expectation.devices:
+            result[prop] = expectation
     return result

@@ -117,7 +117,7 @@ def _semantics(target, strict: bool):
         raise UsageError(f"target {target.spec!r} declares bad variations: {exc}") from None
 
 
-def _expectations(target) -> dict:
+def _expectations(target, device: str | None = None) -> dict:
     """Known deviations the target declares (empty when none or no loader yet)."""
     if not target.expectations:
         return {}
@@ -125,7 +125,7 @@ def _expectations(target) -> dict:
         from .expectations import load_expectations
     except ImportError:
         return {}
-    return load_expectations(target.expectations)
+    return load_expectations(target.expectations, device)
 
 
 def _falsified(exc: BaseException) -> Falsified | None:
@@ -200,7 +200,7 @@ def run_target(target, *, device: str = "cpu", profile: str = "ci", seed: int | 
     names = select_properties(properties)
     hypothesis_settings = _settings(profile, seed)
     semantics = _semantics(target, strict)
-    expectations = {} if strict else _expectations(target)
+    expectations = {} if strict else _expectations(target, device)
     caller = Caller(call_timeout)
     ctx = Context(target, device, semantics, caller, hypothesis_settings, seed,
                   on_example=on_example)

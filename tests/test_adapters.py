@@ -80,3 +80,38 @@ def test_onnx_adapters_reject_widths_onnx_cannot_hold():
     target = load_target("onnx-reference")
     with pytest.raises(Unsupported, match="7-bit"):
         target.fake_tensor_quant(torch.ones(2), torch.tensor(1.0), 7, False, True)
+
+
+def test_expected_failure_is_xfail_and_a_stale_one_is_xpass():
+    from conformance.runner import run_target
+
+    props = ["fake_per_tensor"]
+    expected = run_target(load_target("tests.targets_variations.expects_rounding"),
+                          profile="quick", properties=props)
+    assert [r.status for r in expected.results] == ["xfail"] and expected.conforms
+    stale = run_target(load_target("tests.targets_variations.expects_but_conforms"),
+                       profile="quick", properties=props)
+    assert [r.status for r in stale.results] == ["xpass"] and not stale.conforms
+    strict = run_target(load_target("tests.targets_variations.expects_rounding"),
+                        profile="quick", properties=props, strict=True)
+    assert [r.status for r in strict.results] == ["fail"]  # --strict ignores expectations
+
+
+def test_expectations_file_errors_name_the_fix(tmp_path):
+    from conformance.errors import UsageError
+    from conformance.expectations import load_expectations
+
+    path = tmp_path / "e.toml"
+    path.write_text('[no_such_property]\nreason = "x"\n')
+    with pytest.raises(UsageError, match="unknown property 'no_such_property'"):
+        load_expectations(path)
+    path.write_text('[errors]\nevidence = "x"\n')
+    with pytest.raises(UsageError, match="needs reason"):
+        load_expectations(path)
+    path.write_text('[errors]\nreason = "x"\ndevices = ["tpu"]\n')
+    with pytest.raises(UsageError, match="devices must be"):
+        load_expectations(path)
+    path.write_text('[errors]\nreason = "x"\ndevices = ["cuda"]\n')
+    assert list(load_expectations(path, "cpu")) == [] and list(load_expectations(path, "cuda"))
+    with pytest.raises(UsageError, match="does not exist"):
+        load_expectations(tmp_path / "missing.toml")

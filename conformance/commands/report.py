@@ -47,7 +47,8 @@ def _entry(spec: str, args) -> dict:
     strict = run_target(target, device=args.device, profile=args.profile, strict=True)
     observed = observe(target, args.device)
     fp = fingerprint(target, args.device, observed=observed)
-    expectations = load_expectations(target.expectations) if target.expectations else {}
+    expectations = (load_expectations(target.expectations, args.device)
+                    if target.expectations else {})
     entry = {
         "spec": spec, "name": target.name, "variations": list(target.variations),
         "declared": declared.to_json(), "strict": strict.to_json(),
