@@ -3,8 +3,13 @@
 The reference is written once against an array namespace ``xp`` (NumPy or
 CuPy), so the same code gives the CPU oracle and the GPU sweep oracle. Every
 dtype question the oracle asks goes through this module: which dtypes exist,
-how PyTorch promotes them, and how a float32 result is rounded to a narrower
-dtype.
+how PyTorch promotes them, and how a result is cast to a narrower dtype.
+
+On CuPy two things differ, both by CuPy's making: there is no bfloat16
+(``array_namespace`` refuses it with the fix), and every CuPy kernel is
+compiled with ``-ftz=true``, so float32 subnormals flush to zero there; away
+from float32 subnormals the CuPy oracle gives the NumPy oracle's bits
+(tests/test_cuda.py checks it).
 """
 
 from __future__ import annotations
