@@ -76,11 +76,14 @@ def clamp(a, low, high):
     # bounds themselves, so they clamp in their own dtype: same result, no
     # float64 round trip (the sweeps depend on that speed).
     wide_dtype = np.dtype(np.float64) if a.dtype in REDUCED_DTYPES else a.dtype
-    # A copy, clamped in place below; xp.array, because a 0-d input may arrive
-    # as a NumPy scalar (rint of a 0-d array), which copyto cannot write to.
-    wide = xp.array(a, dtype=wide_dtype)
+    # asarray: a 0-d input may arrive as a NumPy scalar (rint of a 0-d array).
+    wide = xp.asarray(a, dtype=wide_dtype)
     low, high = wide_dtype.type(low), wide_dtype.type(high)
-    with np.errstate(invalid="ignore"):
-        xp.copyto(wide, low, where=wide < low)
-        xp.copyto(wide, high, where=wide > high)
-    return wide.astype(a.dtype, copy=False)
+    # maximum/minimum propagate NaN and are branch-free (a masked copy is
+    # ten times slower on mixed data). They agree with PyTorch's
+    # compare-and-select except on ties between zeros of opposite sign,
+    # where NumPy may return the bound's zero: PyTorch keeps the element's.
+    out = xp.minimum(xp.maximum(wide, low), high)
+    if (low == 0 or high == 0) and low <= 0 <= high:
+        out = xp.where(wide == 0, wide, out)
+    return xp.asarray(out).astype(a.dtype, copy=False)  # 0-d ufunc results are scalars

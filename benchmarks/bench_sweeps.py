@@ -1,0 +1,180 @@
+"""Benchmark of the sweeps, measured in one run on one machine (a script, not a test).
+
+Measures, each as the median of ``--repeats`` runs:
+
+* the reference's throughput against the ``torch`` target's on the same
+  10**8 float32 inputs (one thread each: NumPy is single-threaded, and the
+  sweeps run one torch thread per process), for fake_tensor_quant and
+  tensor_quant, and their ratio;
+* the end-to-end inputs per second of each sweep (``python -m conformance
+  sweep`` as a subprocess: start-up, worker start, every chunk);
+* the machine's memory-copy bandwidth (NumPy copy of a 256 MiB array), the
+  limit any sweep is bound by: a float32 input cannot be checked faster than
+  it can be copied.
+
+Writes ``benchmarks/results/<host>-<date>.json`` and prints a table.
+Usage: ``python benchmarks/bench_sweeps.py [--repeats 3] [--inputs 100000000]
+[--skip-float32]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+_CHUNK = 1 << 20
+_AMAX = np.array(1.0, dtype=np.float32)
+
+
+def _median_time(function, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def copy_bandwidth(repeats: int) -> dict:
+    """NumPy copy of 256 MiB: bytes moved (read + write) per second."""
+    src = np.ones(64 << 20, dtype=np.float32)
+    dst = np.empty_like(src)
+    np.copyto(dst, src)  # fault the pages in first
+    seconds = _median_time(lambda: np.copyto(dst, src), repeats)
+    return {
+        "array_bytes": src.nbytes,
+        "seconds": seconds,
+        "copy_bytes_per_s": 2 * src.nbytes / seconds,
+        "float32_copied_per_s": src.size / seconds,
+    }
+
+
+def _chunks(total: int):
+    """The same pseudo-random float32 bit patterns (every class: NaN, inf, subnormal) each time."""
+    rng = np.random.default_rng(0)
+    done = 0
+    while done < total:
+        n = min(_CHUNK, total - done)
+        yield rng.integers(0, 1 << 32, n, dtype=np.uint64).astype(np.uint32).view(np.float32)
+        done += n
+
+
+def throughput(total: int, repeats: int) -> dict:
+    """Reference vs torch target on the same ``total`` float32 inputs, one thread each."""
+    import torch
+
+    import reference
+    from conformance.builtin import torch_tensor_quant as target
+
+    torch.set_num_threads(1)
+    chunks = list(_chunks(total))  # generated once, outside the timings
+    tensors = [torch.from_numpy(c) for c in chunks]
+    amax_t = torch.tensor(1.0)
+    result = {"inputs": total, "threads": 1}
+    with np.errstate(all="ignore"):
+        for name in ("fake_tensor_quant", "tensor_quant"):
+            ref = getattr(reference, name)
+            tgt = getattr(target, name)
+            t_ref = _median_time(lambda ref=ref: [ref(c, _AMAX) for c in chunks], repeats)
+            t_tgt = _median_time(lambda tgt=tgt: [tgt(t, amax_t) for t in tensors], repeats)
+            result[name] = {
+                "reference_inputs_per_s": total / t_ref,
+                "torch_inputs_per_s": total / t_tgt,
+                "reference_over_torch": t_tgt / t_ref,  # >= 0.5: at least half as fast
+            }
+    return result
+
+
+def sweep(args: list[str], repeats: int) -> dict:
+    """End-to-end wall time of ``python -m conformance sweep`` (median of runs)."""
+    runs = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "report.json")
+            began = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "conformance", "sweep", *args, "--no-progress",
+                 "--json", out], check=True, stdout=subprocess.DEVNULL,
+            )
+            seconds = time.perf_counter() - began
+            with open(out, encoding="utf-8") as f:
+                report = json.load(f)
+        runs.append((seconds, report))
+    seconds = statistics.median(s for s, _ in runs)
+    inputs = runs[0][1]["inputs"]
+    return {
+        "command": "python -m conformance sweep " + " ".join(args),
+        "seconds_end_to_end": seconds,
+        "seconds_all_runs": [s for s, _ in runs],
+        "inputs": inputs,
+        "inputs_per_s": inputs / seconds,
+        "configurations": runs[0][1]["configurations"],
+        "passed": all(r["passed"] for _, r in runs),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--inputs", type=int, default=10**8)
+    parser.add_argument("--skip-float32", action="store_true", help="no 2**32 sweep (minutes)")
+    parser.add_argument("--output", help="JSON path (default benchmarks/results/<host>-<date>.json)")
+    args = parser.parse_args(argv)
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    results = {
+        "date": now.isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "repeats": args.repeats,
+        "memory_copy": copy_bandwidth(max(args.repeats, 5)),
+        "reference_vs_torch": throughput(args.inputs, args.repeats),
+        "sweeps": {},
+    }
+    base = ["--target", "torch"]
+    results["sweeps"]["float16"] = sweep(base + ["--dtype", "float16"], args.repeats)
+    results["sweeps"]["bfloat16"] = sweep(base + ["--dtype", "bfloat16"], args.repeats)
+    if not args.skip_float32:
+        results["sweeps"]["float32"] = sweep(base + ["--dtype", "float32", "--amax", "1.0"],
+                                             args.repeats)
+    results["load_average_at_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+
+    path = args.output or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "results",
+        f"{platform.node() or 'host'}-{now:%Y%m%dT%H%M%SZ}.json",
+    )
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=1)
+    _print(results, path)
+    return 0
+
+
+def _print(results: dict, path: str) -> None:
+    copy = results["memory_copy"]
+    print(f"memory copy: {copy['copy_bytes_per_s'] / 1e9:.1f} GB/s moved, "
+          f"{copy['float32_copied_per_s'] / 1e6:.0f} M float32/s")
+    for name in ("fake_tensor_quant", "tensor_quant"):
+        r = results["reference_vs_torch"][name]
+        print(f"{name}: reference {r['reference_inputs_per_s'] / 1e6:.0f} M/s, torch "
+              f"{r['torch_inputs_per_s'] / 1e6:.0f} M/s, ratio {r['reference_over_torch']:.2f}")
+    for dtype, s in results["sweeps"].items():
+        print(f"sweep {dtype}: {s['inputs']:,} inputs in {s['seconds_end_to_end']:.1f} s "
+              f"end to end ({s['inputs_per_s'] / 1e6:.1f} M inputs/s), passed={s['passed']}")
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
