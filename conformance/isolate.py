@@ -61,8 +61,12 @@ def _run_child(spec, names, device, profile, seed, strict, call_timeout, stall_t
     os.close(fd)
     job = {"spec": spec, "properties": names, "device": device, "profile": profile,
            "seed": seed, "strict": strict, "call_timeout": call_timeout, "progress": progress}
+    # The child imports the target as this process can: same sys.path.
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([p for p in sys.path if p and os.path.isdir(p)]
+                                        + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     child = subprocess.Popen([sys.executable, "-m", "conformance.isolate", json.dumps(job)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     results, started, offset, last_progress = [], None, 0, time.monotonic()
     stderr_tail = b""
     try:

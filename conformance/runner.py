@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from hypothesis import reporting, settings
+from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
 import reference.variations
 
@@ -152,7 +153,8 @@ def _run_one(prop, ctx: Context) -> PropertyResult:
         if user_hook is not None:
             user_hook()
 
-    ctx = dataclasses.replace(ctx, property=prop.name, rule=prop.rule, on_example=on_example)
+    ctx = dataclasses.replace(ctx, property=prop.name, rule=prop.rule, on_example=on_example,
+                              unsupported=[])
     start = time.perf_counter()
     status, reason, counterexample = "pass", "", None
     try:
@@ -171,6 +173,11 @@ def _run_one(prop, ctx: Context) -> PropertyResult:
             reason = counterexample.message
         elif isinstance(exc, TargetHung):
             status, reason = "fail", f"the target hung: {exc}"
+        elif ctx.unsupported and isinstance(exc, (FailedHealthCheck, Unsatisfiable)):
+            # Nothing could be checked: a property that checked nothing must not pass.
+            status, reason = "error", (
+                f"the target raised NotImplementedError for (nearly) every example drawn, so "
+                f"nothing could be checked; last: {ctx.unsupported[-1]}")
         else:
             status, reason = "error", f"the check itself raised {type(exc).__name__}: {exc}"
     return PropertyResult(prop.name, status, reason, counterexample,

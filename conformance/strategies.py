@@ -126,10 +126,37 @@ def special_values(dtype, amax: float, bits: int, unsigned: bool, narrow_range: 
     return [v for v in _in_dtype(specials, dtype)]
 
 
-def amax_values(dtype=np.float32):
-    """One amax value: the thresholds, subnormals, 1, huge, or random."""
+def exact_ties(dtype, amax: float, bits: int, unsigned: bool, narrow_range: bool) -> list[float]:
+    """Inputs ``x`` of ``dtype`` whose ``x * scale`` is exactly ``k + 0.5``.
+
+    Only these tell round-half-even from half-away and from truncation; the
+    caller draws them often.
+    """
+    max_bound = float(bounds(bits, unsigned, narrow_range)[1])
+    if not (amax > EPSILON and math.isfinite(amax) and max_bound > 0):
+        return []
+    scale = float(F32(max_bound) / F32(amax))
+    ties = []
+    for k in range(int(min(max_bound, 6)) + 1):
+        for code in {k, max_bound - k - 1}:
+            for sign in (1.0, -1.0):
+                for x in _ulp_neighbours([sign * (code + 0.5) / scale], dtype):
+                    if x * scale == sign * (code + 0.5):  # exact in float64, so in any dtype
+                        ties.append(x)
+    return sorted(set(ties))
+
+
+def amax_values(dtype=np.float32, max_bound: float = 127.0):
+    """One amax value: the thresholds, subnormals, 1, huge, random, or an exact-scale one.
+
+    ``max_bound * 2**-j`` makes the multiplier a power of two, so every
+    ``(k + 0.5) / scale`` input is an exact tie of ``x * scale`` in every dtype.
+    """
     threshold_up = float(np.nextafter(F32(EPSILON), F32(np.inf)))
+    exact = (st.integers(-8, 12).map(lambda j: float(F32(max_bound)) * 2.0**-j)
+             if max_bound > 0 else st.just(1.0))
     return st.one_of(
+        exact,
         st.sampled_from([
             0.0, EPSILON, threshold_up, float(np.nextafter(F32(EPSILON), F32(0))),
             1e-40, 1.0, 0.5, 127.0, 2.0, 127 / FLOAT16_MAX, 1e-3, 1e4, 1e30, 3.0e38,
@@ -145,9 +172,12 @@ def input_array(draw, shape, dtype, amaxes, bits, unsigned, narrow_range, label=
     for a in sorted(set(amaxes))[:4]:
         pool += special_values(dtype, a, bits, unsigned, narrow_range)
     pool = sorted(set(pool), key=lambda v: (math.isnan(v), v))
+    ties = sorted({t for a in sorted(set(amaxes))[:4]
+                   for t in exact_ties(dtype, a, bits, unsigned, narrow_range)})
     random = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64)
     scaled = st.floats(-1.0, 1.0, allow_nan=False).map(lambda v: v * max(amaxes + [1.0]) * 1.2)
-    element = st.one_of(st.sampled_from(pool), st.sampled_from(pool), random, scaled)
+    element = st.one_of(st.sampled_from(pool), st.sampled_from(pool),
+                        st.sampled_from(ties or pool), random, scaled)
     values = draw(hnp.arrays(np.float64, shape, elements=element), label=label)
     with np.errstate(over="ignore", invalid="ignore"):
         arr = values.astype(dtype)
@@ -207,20 +237,22 @@ def cases(draw, per_channel=False, dtype=None, max_side=5, allow_unsigned=True):
     unsigned = draw(st.booleans(), label="unsigned") if allow_unsigned else False
     narrow = draw(st.booleans(), label="narrow_range")
     amax_dtype = _amax_dtype(draw, dtype)
+    max_bound = float(bounds(bits, unsigned, narrow)[1])
     if per_channel:
         shape, _axis, amax_shape = per_channel_layout(draw)
         count = int(np.prod(amax_shape))
-        values = draw(st.lists(amax_values(amax_dtype), min_size=count, max_size=count),
-                      label="amax")
+        values = draw(st.lists(amax_values(amax_dtype, max_bound), min_size=count,
+                               max_size=count), label="amax")
         amax = np.asarray(values, dtype=np.float64).reshape(amax_shape).astype(amax_dtype)
     else:
         shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, max_side=max_side), label="shape")
-        value = draw(amax_values(amax_dtype), label="amax")
+        value = draw(amax_values(amax_dtype, max_bound), label="amax")
         amax_shape = draw(st.sampled_from([(), (), (1,)]), label="amax_shape")
         amax = np.full(amax_shape, value, dtype=amax_dtype)
     amaxes = [float(v) for v in np.asarray(amax, dtype=np.float64).reshape(-1)]
     inputs = input_array(draw, shape, dtype, amaxes, bits, unsigned, narrow)
-    if draw(st.booleans(), label="amax_from_inputs") and inputs.size and not per_channel:
+    from_inputs = draw(st.sampled_from([False, False, False, True]), label="amax_from_inputs")
+    if from_inputs and inputs.size and not per_channel:
         # The common calibration: amax = max |x| (the article's own example).
         with np.errstate(invalid="ignore"):
             value = np.nanmax(np.abs(inputs.astype(np.float64))) if not np.isnan(

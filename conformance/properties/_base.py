@@ -78,6 +78,7 @@ class Context:
     property: str = ""
     rule: str = ""
     on_example: Callable | None = None  # progress callback, one call per example
+    unsupported: list = dataclasses.field(default_factory=list)  # NotImplementedError messages
 
     def fail(self, message: str, reproduction: str, case=None, function=None):
         raise Falsified(Counterexample(self.property, self.rule, message, reproduction,
@@ -92,7 +93,8 @@ def run_examples(ctx: Context, strategy, body) -> None:
             ctx.on_example()
         try:
             body(case)
-        except TargetUnsupported:  # the target cannot express this call: not an example
+        except TargetUnsupported as exc:  # the target cannot express this call: not an example
+            ctx.unsupported.append(str(exc))
             reject()
 
     test.__name__ = test.__qualname__ = f"conformance_{ctx.property}"

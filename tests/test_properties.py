@@ -1,0 +1,98 @@
+"""Every property can fail: a tiny broken target per property, each caught by its property."""
+
+import subprocess
+import sys
+
+import pytest
+
+from conformance.properties import PROPERTIES
+from conformance.runner import run_target
+from conformance.targets import load_target
+
+CONTRACT = ("fake_per_tensor", "fake_per_channel", "quant_per_tensor", "quant_per_channel",
+            "errors", "ste_gradient", "amax_no_gradient", "inputs_unmodified",
+            "strided_inputs", "degenerate_shapes", "output_device", "deterministic",
+            "descriptor_rules", "golden_vectors")
+
+#: property -> the test target (tests/targets/<name>.py) whose one bug it must catch.
+BROKEN = {
+    "fake_per_tensor": "round_half_away",
+    "fake_per_channel": "wrong_axis",
+    "quant_per_tensor": "scale_float32",
+    "quant_per_channel": "wrong_axis",
+    "errors": "no_unsigned_check",
+    "ste_gradient": "ste_strict",
+    "amax_no_gradient": "amax_grad",
+    "inputs_unmodified": "writes_inputs",
+    "strided_inputs": "assumes_contiguous",
+    "degenerate_shapes": "flattens",
+    "output_device": "wrong_device",
+    "deterministic": "nondeterministic",
+    "descriptor_rules": "descriptor_int64",
+    "golden_vectors": "full_range",
+}
+
+
+def _run(module, names, profile="ci", **kwargs):
+    return run_target(load_target(f"tests.targets.{module}"), profile=profile,
+                      properties=names, **kwargs)
+
+
+def test_registry_holds_the_contract_names_with_rules():
+    assert tuple(PROPERTIES) == CONTRACT
+    for prop in PROPERTIES.values():
+        assert prop.rule and "\n" not in prop.rule
+        assert prop.requires <= {"fake_tensor_quant", "tensor_quant", "descriptor"}
+
+
+def test_every_property_has_a_broken_target():
+    assert set(BROKEN) == set(PROPERTIES)
+
+
+@pytest.mark.parametrize("name", CONTRACT)
+def test_property_catches_its_broken_target(name):
+    result = _run(BROKEN[name], [name]).results[0]
+    assert result.status == "fail", (result.status, result.reason)
+    assert result.counterexample is not None and result.counterexample.rule == PROPERTIES[name].rule
+    assert "target." in result.counterexample.reproduction
+
+
+def test_a_correct_target_passes_every_property():
+    report = _run("correct", None, profile="quick")
+    assert report.conforms, [(r.property, r.reason) for r in report.results if r.status != "pass"]
+    assert {r.status for r in report.results} == {"pass"}
+
+
+def test_the_reproduction_runs_and_shows_the_bug():
+    result = _run("ste_strict", ["ste_gradient"]).results[0]
+    script = result.counterexample.reproduction
+    assert "h('" in script and ".requires_grad_()" in script and "# expected:" in script
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+    assert done.returncode == 0, done.stderr
+    assert "tensor(" in done.stdout
+
+
+def test_junk_results_fail_with_a_message_saying_so():
+    report = _run("junk", ["fake_per_tensor", "quant_per_tensor"], profile="quick")
+    fake, quant = report.results
+    assert fake.status == "fail" and "should return a torch.Tensor" in fake.reason
+    assert quant.status == "fail" and "should return a pair (outputs, scale)" in quant.reason
+
+
+def test_an_unexpected_exception_fails_the_property():
+    result = _run("raises", ["fake_per_tensor"], profile="quick").results[0]
+    assert result.status == "fail"
+    assert "raised RuntimeError unexpectedly" in result.reason
+
+
+def test_a_target_that_supports_nothing_does_not_pass():
+    result = _run("not_implemented", ["fake_per_tensor"], profile="quick").results[0]
+    assert result.status == "error" and "NotImplementedError" in result.reason
+
+
+def test_declared_variations_pass_unless_strict():
+    names = ["fake_per_channel", "quant_per_channel"]
+    assert _run("declares_half_away", names).conforms
+    strict = _run("declares_half_away", names, strict=True)
+    assert not strict.conforms
