@@ -81,7 +81,12 @@ def _quantize(inputs, amax, num_bits, unsigned, narrow_range):
     if tiny:
         zero_amax = amax <= _EPSILON
         scale[zero_amax] = 0  # so those inputs quantize to +-0 (NaN for NaN/inf)
-    outputs = torch.clamp((inputs * scale).round_(), min_bound, max_bound)
+    # PyTorch's CPU kernels multiply a 16-bit tensor by a 0-d float32 tensor at
+    # full float32 precision (SPEC 2.2 "under PyTorch promotion"); CUDA kernels
+    # do that only for a CPU scalar, so a 0-d scale on the GPU is handed over as
+    # one. This keeps the bits the same on every device.
+    multiplier = scale.cpu() if scale.dim() == 0 and scale.device.type != "cpu" else scale
+    outputs = torch.clamp((inputs * multiplier).round_(), min_bound, max_bound)
     if tiny:
         scale[zero_amax] = 1.0  # the multiplier reported for a zero amax
     if input_dtype == torch.half:
