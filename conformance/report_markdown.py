@@ -45,6 +45,11 @@ def _target_section(e) -> list[str]:
                f"no combination fits; closest differs on {fp['mismatches']:,} of "
                f"{fp['elements']:,} sample elements")
     lines.append(f"- Fingerprinted variations: {_names(fp['variations'])} ({verdict})")
+    per_tensor = e.get("fingerprint_per_tensor")
+    if per_tensor:
+        lines.append(f"  - per-tensor calls alone: {_names(per_tensor['variations'])} ("
+                     + ("fits bit for bit" if per_tensor["fits"] else
+                        f"no fit, {per_tensor['mismatches']:,} elements differ") + ")")
     for field, values in fp["undetermined"].items():
         lines.append(f"  - not observable on this target: `{field}` (any of {', '.join(values)})")
     for note in fp["notes"]:
@@ -96,6 +101,34 @@ def _distance_table(table) -> list[str]:
     return lines + [""]
 
 
+def _finding(e) -> str:
+    """One sentence per target: what it is, in variations, and how it fails."""
+    if e.get("skipped"):
+        return f"- `{e['spec']}`: not run ({e['skipped']})."
+    fp = e["fingerprint"]
+    if fp["fits"]:
+        what = (f"reproduced bit for bit by {_names(fp['variations'])}" if fp["variations"]
+                else "reproduced bit for bit by the article's semantics")
+    else:
+        what = (f"closest to {_names(fp['variations'])}, but no combination fits "
+                f"({fp['mismatches']:,} of {fp['elements']:,} sample elements differ)")
+    per_tensor = e.get("fingerprint_per_tensor")
+    if per_tensor:
+        what += ("; its per-tensor calls alone are reproduced bit for bit by "
+                 f"{_names(per_tensor['variations'])}" if per_tensor["fits"] else
+                 "; its per-tensor calls alone fit no combination either")
+    agree = ("as it declares" if set(fp["variations"]) == set(e["variations"])
+             else f"it declares {_names(e['variations'])}")
+    known = [r["property"] for r in e["declared"]["results"] if r["status"] == "xfail"]
+    failing = [r["property"] for r in e["declared"]["results"]
+               if r["status"] in ("fail", "error", "xpass")]
+    tail = f"; known deviations in {_names(known)}" if known else "; no known deviations"
+    if failing:
+        tail += f"; **unexpected results in {_names(failing)}**"
+    strict = "conforms" if e["strict"]["conforms"] else "fails"
+    return f"- `{e['spec']}` ({e['name']}): {what}, {agree}{tail}. Strict: {strict}."
+
+
 def report_page(data: dict) -> str:
     entries = data["targets"]
     lines = [
@@ -107,6 +140,10 @@ def report_page(data: dict) -> str:
         "(see [variations.md](variations.md)) and its expectations file (known deviations "
         "become `xfail`). The fingerprint runs each target once on a boundary-heavy sample "
         "and searches the combination of variations that reproduces it.",
+        "",
+        "## Findings",
+        "",
+        *[_finding(e) for e in entries],
         "",
         "## With declared variations and expectations",
         "",
@@ -139,7 +176,8 @@ def variations_page() -> str:
         "|---|---|---|---|",
     ]
     for v in VARIATIONS.values():
-        lines.append(f"| `{v.name}` | `{v.field} = {v.value}` | {v.summary} | {v.seen_in} |")
+        lines.append(f"| `{v.name}` | `{v.field} = {v.value}` | {_cell(v.summary)} | "
+                     f"{_cell(v.seen_in)} |")
     lines += ["", "## An input that shows each one", ""]
     for v in VARIATIONS.values():
         with np.errstate(all="ignore"):
@@ -150,6 +188,11 @@ def variations_page() -> str:
         lines += [f"- `{v.name}`: `{v.example.call()}` gives {what} "
                   f"`{_values(article)}` under the article, `{_values(varied)}` with the variation."]
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a literal | would end the cell."""
+    return text.replace("|", "\\|")
 
 
 def _values(a) -> str:

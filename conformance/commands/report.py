@@ -47,12 +47,18 @@ def _entry(spec: str, args) -> dict:
     strict = run_target(target, device=args.device, profile=args.profile, strict=True)
     observed = observe(target, args.device)
     fp = fingerprint(target, args.device, observed=observed)
+    if not fp.fits:  # does the per-tensor path alone fit? (kernels whose paths differ)
+        per_tensor = [(p, o) for p, o in observed[0] if p.amax.size == 1]
+        fp_per_tensor = fingerprint(target, args.device, observed=(per_tensor, observed[1]))
+    else:
+        fp_per_tensor = None
     expectations = (load_expectations(target.expectations, args.device)
                     if target.expectations else {})
     entry = {
         "spec": spec, "name": target.name, "variations": list(target.variations),
         "declared": declared.to_json(), "strict": strict.to_json(),
         "fingerprint": fp.to_json(),
+        "fingerprint_per_tensor": fp_per_tensor and fp_per_tensor.to_json(),
         "expectations": {k: {"reason": v.reason, "evidence": v.evidence}
                          for k, v in expectations.items()},
     }
