@@ -1,0 +1,69 @@
+"""The zoo (tests/zoo) through the engine's ``ci`` profile: the proof that the suite can fail.
+
+Every broken member must fail, and at least one property named in its
+``CAUGHT_BY`` must fail with a counterexample (an ``error`` verdict does not
+count: the check did not run). Every ``correct_*`` member must conform. Each
+test records which properties failed (``-rA`` or the junit ``failing``
+property shows them), so a change in what catches a bug is visible.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from conformance.properties import PROPERTIES
+from conformance.runner import run_target
+from conformance.targets import load_target
+from tests.zoo import members
+
+MEMBERS = members()
+PROPERTY_IDS = frozenset(PROPERTIES)
+
+
+def _module(name):
+    return importlib.import_module(f"tests.zoo.{name}")
+
+
+def _verdicts(report) -> str:
+    lines = []
+    for r in report.results:
+        if r.status not in ("pass", "skip"):
+            lines.append(f"  {r.property}: {r.status}: {r.reason}")
+    return "\n".join(lines) or "  (every property passed)"
+
+
+def test_the_zoo_has_enough_broken_and_correct_members():
+    correct = [n for n in MEMBERS if not _module(n).CAUGHT_BY]
+    assert len(MEMBERS) - len(correct) >= 30, f"only {len(MEMBERS) - len(correct)} broken members"
+    assert len(correct) >= 2 and all(n.startswith("correct_") for n in correct), correct
+
+
+@pytest.mark.parametrize("name", MEMBERS)
+def test_member_declares_its_bug(name):
+    module = _module(name)
+    assert module.__doc__ and "breaks" in module.__doc__ or name.startswith("correct_"), (
+        f"tests/zoo/{name}.py: the docstring must name the bug and the SPEC rule it breaks")
+    assert isinstance(module.CAUGHT_BY, frozenset)
+    unknown = module.CAUGHT_BY - PROPERTY_IDS
+    assert not unknown, f"{name}.CAUGHT_BY names unknown properties {sorted(unknown)}"
+    assert bool(module.CAUGHT_BY) != name.startswith("correct_")
+
+
+@pytest.mark.parametrize("name", MEMBERS)
+def test_member_verdict(name, record_property):
+    module = _module(name)
+    report = run_target(load_target(f"tests.zoo.{name}"), profile="ci")
+    failing = sorted(r.property for r in report.results if r.status == "fail")
+    record_property("failing", ",".join(failing))
+    if not module.CAUGHT_BY:
+        assert report.conforms, f"correct member {name} does not conform:\n{_verdicts(report)}"
+        return
+    assert not report.conforms, f"broken member {name} conforms: its bug went unnoticed"
+    caught = sorted(module.CAUGHT_BY.intersection(failing))
+    assert caught, (
+        f"{name}: none of CAUGHT_BY {sorted(module.CAUGHT_BY)} failed; "
+        f"verdicts:\n{_verdicts(report)}")
+    others = sorted(set(failing) - module.CAUGHT_BY)
+    print(f"{name}: caught by {caught}; also fails {others}")
