@@ -4,7 +4,8 @@ Every broken member must fail, and at least one property named in its
 ``CAUGHT_BY`` must fail with a counterexample (an ``error`` verdict does not
 count: the check did not run). Every ``correct_*`` member must conform. Each
 test records which properties failed (``-rA`` or the junit ``failing``
-property shows them), so a change in what catches a bug is visible.
+property shows them), so a change in what catches a bug is visible. Members
+with ``KNOWN_MISS`` document bugs the engine does not catch yet (strict xfail).
 """
 
 from __future__ import annotations
@@ -20,6 +21,15 @@ from tests.zoo import members
 
 MEMBERS = members()
 PROPERTY_IDS = frozenset(PROPERTIES)
+
+
+def _verdict_params():
+    """One param per member; a member with ``KNOWN_MISS`` (a bug the engine is known not to
+    catch yet) is a strict xfail, so the day the engine catches it the mark must go."""
+    for name in MEMBERS:
+        reason = getattr(importlib.import_module(f"tests.zoo.{name}"), "KNOWN_MISS", None)
+        marks = [pytest.mark.xfail(reason=f"engine gap: {reason}", strict=True)] if reason else []
+        yield pytest.param(name, marks=marks, id=name)
 
 
 def _module(name):
@@ -51,7 +61,7 @@ def test_member_declares_its_bug(name):
     assert bool(module.CAUGHT_BY) != name.startswith("correct_")
 
 
-@pytest.mark.parametrize("name", MEMBERS)
+@pytest.mark.parametrize("name", list(_verdict_params()))
 def test_member_verdict(name, record_property):
     module = _module(name)
     report = run_target(load_target(f"tests.zoo.{name}"), profile="ci")
