@@ -112,7 +112,8 @@ def _check_one(ctx, args, kwargs):
         if message:
             message = f"{call}: {message}"
     if message:
-        ctx.fail(message, _snippet(ctx, f"d = target.{call}", message))
+        line = f"d = target.{call.replace('QuantDescriptor(', ctx.target.descriptor.__name__ + '(')}"
+        ctx.fail(message, _snippet(ctx, line, message))
 
 
 def _snippet(ctx, line, message):
@@ -131,8 +132,7 @@ def _check_predefined(ctx):
             continue  # a target may expose the class without the predefined instances
         message = attribute_mismatch(expected, actual, where=name)
         if message:
-            ctx.fail(message, _snippet(ctx, f"d = target.{name}", message).replace(
-                f"{ctx.target.descriptor.__name__}(", ""))
+            ctx.fail(message, _snippet(ctx, f"d = target.{name}", message))
 
 
 _VALUES = {
