@@ -9,6 +9,8 @@ import torch
 from ._base import Kernel, export
 
 CAUGHT_BY = frozenset({"errors", "quant_per_tensor", "quant_per_channel"})
+KNOWN_MISS = ("amax_values never gives a scale strictly between 65504 and 65520 (it has "
+              "127/65504, whose scale is exactly 65504, but not its float32 neighbours)")
 
 
 class _Kernel(Kernel):
