@@ -58,10 +58,14 @@ def run(args) -> int:
                   disable=not console.is_terminal) as progress:
         for target in targets:
             task = progress.add_task(f"{target.name} [{args.device}]", total=len(names), now="")
-            hooks = dict(
-                on_start=lambda n, task=task: progress.update(task, now=n),
-                on_result=lambda r, task=task: progress.advance(task),
-            )
+            def on_result(result, task=task, target=target):
+                progress.advance(task)
+                if not console.is_terminal:  # CI logs: one line per property
+                    print(f"{target.name} [{args.device}] {result.property}: {result.status} "
+                          f"({result.duration:.1f} s)", file=sys.stderr, flush=True)
+
+            hooks = dict(on_start=lambda n, task=task: progress.update(task, now=n),
+                         on_result=on_result)
             common = dict(device=args.device, profile=args.profile, seed=args.seed,
                           properties=names, strict=args.strict, call_timeout=args.call_timeout)
             if args.isolate:
