@@ -85,12 +85,13 @@ class SweepConfig:
 def default_amaxes(max_bound: float, *, randoms: int = 4, seed: int = 0) -> list[np.float32]:
     """The amax values every 16-bit sweep configuration is run with.
 
-    They sit where the article's arithmetic changes: zero, the subnormals,
-    the zero-amax threshold 2**-24 and its float32 neighbours, the amax below
-    which the scale ``max_bound / amax`` overflows float16 (``max_bound /
-    65504``, which is 127/65504 for 8 bits) and its neighbours, 1, the largest
-    float16, a huge value, the largest float32 and infinity; plus a few
-    log-uniform random values (seeded, so a sweep is reproducible).
+    They sit where the article's arithmetic changes: zero, float32 and
+    float16 subnormals, the zero-amax threshold 2**-24 and its float32
+    neighbours, the amax below which the scale ``max_bound / amax`` overflows
+    float16 (``max_bound / 65504``, which is 127/65504 for 8 bits) and its
+    neighbours, 1, the largest float16, a huge value, the largest float32 and
+    infinity; plus a few log-uniform random values (seeded, so a sweep is
+    reproducible).
     """
     f32 = np.float32
     eps = f32(EPSILON)
@@ -98,7 +99,7 @@ def default_amaxes(max_bound: float, *, randoms: int = 4, seed: int = 0) -> list
     fixed = [
         f32(0), f32(2.0**-149), f32(2.0**-130),
         np.nextafter(eps, f32(0)), eps, np.nextafter(eps, f32(1)),
-        f32(2.0**-14),
+        f32(2.0**-20), f32(2.0**-14),  # a float16 subnormal, the smallest float16 normal
         np.nextafter(overflow, f32(0)), overflow, np.nextafter(overflow, f32(np.inf)),
         f32(1), f32(65504), f32(2.0**100), f32(np.finfo(np.float32).max), f32(np.inf),
     ]
