@@ -72,7 +72,11 @@ def _make_checker(target_spec, plan, strict, keep) -> ChunkChecker:
 
 def _init_worker(target_spec, plan, strict, keep):
     global _CHECKER
+    import signal
+
     import torch
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it saves and stops
 
     torch.set_num_threads(1)  # parallelism comes from the processes
     _CHECKER = _make_checker(target_spec, plan, strict, keep)
