@@ -204,12 +204,26 @@ class _Scorer:
 
     def __call__(self, semantics: Semantics) -> int:
         if semantics not in self.cache:
-            total = 0
-            for probe, seen in self.observations:
-                d = _differs(_call_reference(probe, semantics), seen)
-                total += int(np.count_nonzero(d)) if isinstance(d, np.ndarray) else d
-            self.cache[semantics] = total
+            self.cache[semantics] = self._count(semantics, limit=None)
         return self.cache[semantics]
+
+    def below(self, semantics: Semantics, limit: int) -> bool:
+        """Whether ``semantics`` mismatches fewer than ``limit`` elements (stops early)."""
+        if semantics in self.cache:
+            return self.cache[semantics] < limit
+        total = self._count(semantics, limit)
+        if total < limit:
+            self.cache[semantics] = total
+        return total < limit
+
+    def _count(self, semantics: Semantics, limit: int | None) -> int:
+        total = 0
+        for probe, seen in self.observations:
+            d = _differs(_call_reference(probe, semantics), seen)
+            total += int(np.count_nonzero(d)) if isinstance(d, np.ndarray) else d
+            if limit is not None and total >= limit:
+                break  # already no better than the best: the exact count is not needed
+        return total
 
 
 def _descend(score, start: Semantics) -> Semantics:
@@ -232,7 +246,7 @@ def _pairs(score, best: Semantics) -> Semantics:
     for (f1, v1s), (f2, v2s) in itertools.combinations(FIELDS.items(), 2):
         for v1, v2 in itertools.product(v1s, v2s):
             cand = dataclasses.replace(best, **{f1: v1, f2: v2})
-            if score(cand) < score(best):
+            if score.below(cand, score(best)):
                 return _descend(score, cand)
     return best
 
@@ -304,7 +318,7 @@ def fingerprint(target, device: str = "cpu", probes=None, per_channel=True,
         best = _pairs(score, best)
     mismatches = score(best)
     equally = {f: tuple(v for v in values
-                        if score(dataclasses.replace(best, **{f: v})) == mismatches)
+                        if score.below(dataclasses.replace(best, **{f: v}), mismatches + 1))
                for f, values in FIELDS.items()}
     notes, extreme_only = [], False
     if mismatches:
