@@ -58,7 +58,7 @@ def test_failures_are_reported_exported_and_replayed(tmp_path):
     vectors = tmp_path / "failures"
     done = conformance("run", "--target", "tests.targets.full_range", "--target", "torch",
                        "--property", "fake_per_tensor", "--property", "ste_gradient",
-                       "--report", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"),
+                       "--profile", "quick", "--report", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"),
                        "--export-failures", str(vectors))
     assert done.returncode == 1, done.stderr
     out = done.stdout
@@ -81,6 +81,7 @@ def test_replay_of_a_missing_folder_exits_2(tmp_path):
     assert done.returncode == 2 and "no vector folder" in done.stderr
 
 
+@pytest.mark.slow  # tests/test_runner.py covers --isolate in process; this is the CLI path
 def test_isolate_survives_a_crashing_target():
     done = conformance("run", "--target", "tests.targets.exits", "--target",
                        "tests.targets.correct", "--isolate", "--profile", "quick",

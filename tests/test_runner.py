@@ -88,6 +88,7 @@ def test_isolate_reports_a_segfault():
     assert len(report.results) == 3
 
 
+@pytest.mark.slow
 def test_isolate_gives_the_same_verdicts_as_in_process():
     names = ["ste_gradient", "descriptor_rules"]
     inside = run_target(_target("ste_strict"), properties=names)
