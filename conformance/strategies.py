@@ -98,6 +98,12 @@ def _bf16_step(value, direction):
     return np.asarray(bits, dtype=np.uint16).view(BFLOAT16)
 
 
+def _scale(max_bound: float, amax: float) -> float:
+    """The article's multiplier ``max_bound / amax`` in float32 (0 past float32's range)."""
+    with np.errstate(over="ignore", divide="ignore"):
+        return float(F32(max_bound) / F32(amax))
+
+
 def special_values(dtype, amax: float, bits: int, unsigned: bool, narrow_range: bool) -> list[float]:
     """Inputs, exact in ``dtype``, that sit where implementations disagree.
 
@@ -111,11 +117,11 @@ def special_values(dtype, amax: float, bits: int, unsigned: bool, narrow_range: 
     specials += [tiny, -tiny, float(finfo.max), -float(finfo.max), FLOAT16_MAX, -FLOAT16_MAX]
     specials += [127 / FLOAT16_MAX, 2.0**31, -(2.0**31), 2.0**63, -(2.0**63)]
     if amax > 0 and math.isfinite(amax) and max_bound > 0:
-        scale = float(F32(max_bound) / F32(amax)) if amax > EPSILON else 0.0
+        scale = _scale(max_bound, amax) if amax > EPSILON else 0.0
         # Clamp bounds: +-amax, just inside and outside, and past the last tie.
         edge = amax * (max_bound + 0.5) / max_bound
         specials += _ulp_neighbours([amax, -amax, edge, -edge], dtype)
-        if scale > 0:
+        if 0 < scale < math.inf:
             # Products past 2**31 and 2**63 (an int cast before the clamp breaks here).
             specials += [2.0**31 / scale, -(2.0**31) / scale, 2.0**63 / scale, -(2.0**64) / scale]
             # Exact .5 ties near 0 and near the bounds, with ulp neighbours.
@@ -135,7 +141,9 @@ def exact_ties(dtype, amax: float, bits: int, unsigned: bool, narrow_range: bool
     max_bound = float(bounds(bits, unsigned, narrow_range)[1])
     if not (amax > EPSILON and math.isfinite(amax) and max_bound > 0):
         return []
-    scale = float(F32(max_bound) / F32(amax))
+    scale = _scale(max_bound, amax)
+    if not 0 < scale < math.inf:
+        return []
     ties = []
     for k in range(int(min(max_bound, 6)) + 1):
         for code in {k, max_bound - k - 1}:
