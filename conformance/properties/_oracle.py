@@ -126,12 +126,46 @@ def verdict(function, expected: Outcome, actual: Outcome) -> str | None:
     return None
 
 
+def _first_bad_element(function, expected, actual):
+    """The flat index of the first differing output element, or None."""
+    if expected.raised is not None or actual.raised is not None or actual.problem:
+        return None
+    mismatch = first_mismatch(expected.values[0], actual.values[0])
+    if mismatch is None or mismatch.what != "value" or mismatch.index is None:
+        return None
+    return int(np.ravel_multi_index(mismatch.index, expected.values[0].shape))
+
+
+def _narrowed(ctx, function, case, expected, actual):
+    """The failure reduced to the one input element that shows it, when one amax serves all.
+
+    Hypothesis shrinks the draw, not the dense arrays of special values; a
+    per-tensor quantizer is elementwise, so the first differing element alone
+    must still differ. If it does, that one-element call is the reproduction.
+    """
+    if case.amax.size != 1 or case.inputs.size <= 1:
+        return None
+    flat_index = _first_bad_element(function, expected, actual)
+    if flat_index is None or flat_index >= case.inputs.size:
+        return None
+    small = dataclasses.replace(case, inputs=case.inputs.reshape(-1)[flat_index:flat_index + 1],
+                                amax=case.amax.reshape(case.amax.shape if case.amax.ndim <= 1
+                                                       else (1,)))
+    small_expected = reference_outcome(ctx, function, small)
+    small_actual = target_outcome(ctx, function, small)
+    message = verdict(function, small_expected, small_actual)
+    return None if message is None else (small, small_expected, small_actual, message)
+
+
 def check_call(ctx, function, case) -> None:
     """Fail the property unless the target does what the reference does on ``case``."""
     expected = reference_outcome(ctx, function, case)
     actual = target_outcome(ctx, function, case)
     message = verdict(function, expected, actual)
     if message is not None:
+        narrowed = _narrowed(ctx, function, case, expected, actual)
+        if narrowed is not None:
+            case, expected, actual, message = narrowed
         ctx.fail(message, call_snippet(
             ctx.target, ctx.device, function, case, rule=ctx.rule, message=message,
             expected=expected.describe(), actual=actual.describe(), semantics=ctx.semantics,
