@@ -89,7 +89,7 @@ def test_inputs_hit_exact_ties():
         if not (amax > EPSILON and max_bound > 0) or case.amax.size != 1:
             return False
         scale = float(np.float32(max_bound) / np.float32(amax))
-        with np.errstate(invalid="ignore"):
+        with np.errstate(all="ignore"):
             x = case.inputs.astype(np.float64).reshape(-1) * scale
             return bool(((np.abs(x) % 1) == 0.5).any())
     _find(strategies.cases(), has_tie)
