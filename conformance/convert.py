@@ -10,7 +10,7 @@ import numpy as np
 
 from reference import BFLOAT16
 
-__all__ = ["TORCH_DTYPES", "to_numpy", "to_torch", "torch_dtype"]
+__all__ = ["to_numpy", "to_torch", "torch_dtype"]
 
 
 def _torch():
