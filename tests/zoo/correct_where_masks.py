@@ -43,8 +43,10 @@ def _quantize(inputs, amax, num_bits, unsigned, narrow_range):
     treated_as_zero = amax <= _TINY_AMAX
     multiplier = torch.where(treated_as_zero, torch.zeros((), dtype=amax.dtype), top / amax)
     rounded = torch.round(work * multiplier)
-    # Comparisons are False for NaN, so NaN codes fall through unchanged.
-    codes = torch.where(rounded > top, top, torch.where(rounded < bottom, bottom, rounded))
+    # The lower bound first, then the upper, as clamp does: when bottom > top (num_bits=0)
+    # every code is top. Comparisons are False for NaN, so NaN codes fall through.
+    raised = torch.where(rounded < bottom, bottom, rounded)
+    codes = torch.where(raised > top, top, raised)
     multiplier = torch.where(treated_as_zero, torch.ones((), dtype=amax.dtype), multiplier)
     if half_inputs:
         codes = codes.to(torch.float16)
