@@ -12,6 +12,7 @@ from ._base import Kernel, export
 # fp16_scale_one_ulp_above_65504_tq does.
 CAUGHT_BY = frozenset({"errors", "quant_per_tensor", "quant_per_channel", "golden_vectors"})
 
+
 class _Kernel(Kernel):
     def check_fp16_scale(self, codes, scale, amax):
         if codes.dtype == torch.half and bool(torch.isinf(scale.half()).any()):  # the bug
