@@ -180,7 +180,7 @@ def test_cli_exit_codes_and_report(capsys, tmp_path):
     (["--dtype", "float16", "--num-bits", "8", "--sign", "signed", "--range", "full",
       "--amax", "1", "--chunk-size", "16384", "--start-chunk", "5", "--shard", "1/2"],
      "past shard 1/2"),
-    (["--dtype", "float16", "--num-bits", "0"], "--num-bits must lie in 1..32"),
+    (["--dtype", "float16", "--num-bits", "33"], "--num-bits must lie in 0..32"),
     (["--dtype", "float16", "--amax", "-1"], "--amax must be >= 0"),
     (["--dtype", "float16", "--amax", "lots"], "--amax takes numbers"),
     (["--dtype", "float16", "--jobs", "0"], "--jobs must be at least 1"),

@@ -81,9 +81,9 @@ def build_plan(args) -> SweepPlan:
             "(e.g. --amax 1.0), and optionally --num-bits B."
         )
     num_bits = args.num_bits or ([8] if wide else list(range(1, 17)))
-    bad = [b for b in num_bits if not 1 <= b <= 32]
+    bad = [b for b in num_bits if not 0 <= b <= 32]
     if bad:
-        raise UsageError(f"--num-bits must lie in 1..32, got {bad}.")
+        raise UsageError(f"--num-bits must lie in 0..32, got {bad}.")
     if args.random_amax < 0:
         raise UsageError(f"--random-amax must be >= 0, got {args.random_amax}.")
     if args.show < 0:
