@@ -54,6 +54,7 @@ class SweepReport:
     seconds: float  # this run's wall time
     run_inputs: int = 0  # inputs checked by this run alone
     interrupted: bool = False
+    device: str = "cpu"
 
     @property
     def passed(self) -> bool:
@@ -64,9 +65,13 @@ class SweepReport:
         return self.run_inputs / self.seconds if self.seconds else 0.0
 
 
-def _make_checker(target_spec, plan, strict, keep) -> ChunkChecker:
+def _make_checker(target_spec, plan, strict, keep, device="cpu") -> ChunkChecker:
     target = load_target(target_spec)
     semantics = combine(()) if strict else combine(target.variations)
+    if device == "cuda":  # one process: the GPU does the parallel work (conformance.sweep_cuda)
+        from .sweep_cuda import CudaChunkChecker
+
+        return CudaChunkChecker(target, plan, semantics=semantics, keep=keep)
     return ChunkChecker(target, plan, semantics=semantics, keep=keep)
 
 
@@ -87,8 +92,12 @@ def _check_in_worker(number: int) -> ChunkOutcome:
 
 
 @contextlib.contextmanager
-def _outcomes(target_spec, plan, strict, keep, numbers, jobs):
+def _outcomes(target_spec, plan, strict, keep, numbers, jobs, device="cpu"):
     """Chunk outcomes in chunk order, from ``jobs`` processes (or this one)."""
+    if device == "cuda":
+        checker = _make_checker(target_spec, plan, strict, keep, device)
+        yield (checker.check(n) for n in numbers)
+        return
     if jobs == 1:
         import torch
 
@@ -127,16 +136,22 @@ def _progress(enabled: bool, total: int, label: str):
 def run_sweep(target_spec: str, plan: SweepPlan, *, jobs: int | None = None,
               shard: Shard | None = None, start_chunk: int = 0, resume: str | None = None,
               strict: bool = False, keep: int = 10, fail_fast: bool = False,
-              progress: bool = True) -> SweepReport:
+              progress: bool = True, device: str = "cpu") -> SweepReport:
     """Check the chunks of ``plan`` in ``shard`` from ``start_chunk`` on.
 
     ``resume`` names a JSON file that records progress every few seconds
     and, if it exists, says where to continue (the later of it and
     ``start_chunk``). ``keep`` bounds the mismatches kept for the report;
-    all are counted. Raises UsageError for arguments that make no sense.
+    all are counted. ``device="cuda"`` checks on the GPU in this process
+    (``conformance.sweep_cuda``). Raises UsageError for arguments that make no sense.
     """
     shard = shard or Shard()
-    load_target(target_spec)  # a bad target is a usage error here, not in a worker
+    target = load_target(target_spec)  # a bad target is a usage error here, not in a worker
+    if device != "cpu":
+        from .sweep_cuda import check_cuda_sweep
+
+        check_cuda_sweep(target, plan, device, jobs)
+        jobs = 1
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}.")
@@ -172,7 +187,7 @@ def run_sweep(target_spec: str, plan: SweepPlan, *, jobs: int | None = None,
     bar, label = _progress(progress, hi - first, f"sweep {plan.dtype} {target_spec}")
     try:
         with bar, _outcomes(target_spec, plan, strict, keep, range(first, hi),
-                            min(jobs, max(1, hi - first))) as outcomes:
+                            min(jobs, max(1, hi - first)), device) as outcomes:
             task = bar.add_task(label, total=hi - first)
             for outcome in outcomes:
                 done += 1
@@ -194,4 +209,5 @@ def run_sweep(target_spec: str, plan: SweepPlan, *, jobs: int | None = None,
         target=target_spec, plan=plan, shard=shard, first_chunk=first, end_chunk=hi,
         chunks_done=done, inputs=inputs, mismatch_count=count, mismatches=tuple(found),
         seconds=time.perf_counter() - began, interrupted=interrupted, run_inputs=run_inputs,
+        device=device,
     )

@@ -14,6 +14,7 @@ from ..sweep_plan import PATTERN_DTYPES, Shard, SweepPlan
 
 _SIXTEEN_BIT_CHUNK = 1 << 16
 _FLOAT32_CHUNK = 1 << 20
+_FLOAT32_CUDA_CHUNK = 1 << 28  # 16 chunks of 1 GiB: big enough to keep a GPU busy
 
 _EPILOG = """\
 16-bit dtypes default to the full grid: num_bits 1..16, signed and unsigned,
@@ -25,6 +26,12 @@ configuration: --amax is required, num_bits defaults to 8, signed, narrow.
 Unsigned configurations check the patterns the article accepts (not
 strictly negative; -0.0 and NaNs included) elementwise, and each chunk's
 negative patterns as one call that must raise like the reference.
+
+--device cuda runs the CuPy reference against the target on the GPU (one
+process; float16 and float32; needs CuPy and a CUDA device), with float32
+chunks of 2**28 patterns by default. Float32 subnormal inputs, and
+configurations whose amax-derived values are subnormal, are checked with
+the NumPy reference (CuPy flushes float32 subnormals to zero).
 """
 
 
@@ -57,6 +64,8 @@ def register(subparsers) -> None:
     p.add_argument("--chunk-size", type=int, metavar="N",
                    help=f"patterns per chunk (default {_SIXTEEN_BIT_CHUNK} for 16-bit dtypes, "
                    f"{_FLOAT32_CHUNK} for float32)")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="where the target and the reference run (cuda: CuPy reference, one process)")
     p.add_argument("--jobs", type=int, metavar="J", help=f"worker processes (default: {default_jobs()}, the cores)")
     p.add_argument("--shard", default="1/1", metavar="K/N", help="check only shard K of N")
     p.add_argument("--start-chunk", type=int, default=0, metavar="K",
@@ -100,8 +109,9 @@ def build_plan(args) -> SweepPlan:
         raise UsageError(
             f"--amax must be >= 0 (a negative amax is an error case, not a sweep), got {args.amax}."
         )
+    float32_chunk = _FLOAT32_CUDA_CHUNK if getattr(args, "device", "cpu") == "cuda" else _FLOAT32_CHUNK
     chunk = args.chunk_size if args.chunk_size is not None else (
-        _FLOAT32_CHUNK if wide else _SIXTEEN_BIT_CHUNK)
+        float32_chunk if wide else _SIXTEEN_BIT_CHUNK)
     return SweepPlan.build(
         args.dtype, num_bits=num_bits, signs=signs, ranges=ranges, amaxes=amaxes,
         amax_dtypes=amax_dtypes, chunk_size=chunk, randoms=args.random_amax, seed=args.seed,
@@ -114,7 +124,7 @@ def handle(args) -> int:
     report = run_sweep(
         args.target, plan, jobs=args.jobs, shard=shard, start_chunk=args.start_chunk,
         resume=args.resume, strict=args.strict, keep=max(args.show, 1),
-        fail_fast=args.fail_fast, progress=not args.no_progress,
+        fail_fast=args.fail_fast, progress=not args.no_progress, device=args.device,
     )
     print(summary(report, args.show))
     if args.json:
@@ -127,7 +137,7 @@ def summary(report, show: int) -> str:
     """The verdict for a person: counts, speed, the first mismatches, how to go on."""
     plan = report.plan
     lines = [
-        f"sweep {plan.dtype} of {report.target}: {len(plan.configs)} configurations x "
+        f"sweep {plan.dtype} of {report.target} on {report.device}: {len(plan.configs)} configurations x "
         f"{plan.pattern_count:,} patterns, {plan.chunk_count:,} chunks of {plan.chunk_size:,}"
         + (f", shard {report.shard}" if report.shard.count > 1 else ""),
         f"checked chunks [{report.first_chunk}, {report.first_chunk + report.chunks_done}) of "
@@ -153,6 +163,7 @@ def summary(report, show: int) -> str:
 def as_json(report) -> dict:
     return {
         "target": report.target,
+        "device": report.device,
         "dtype": report.plan.dtype,
         "configurations": len(report.plan.configs),
         "chunk_size": report.plan.chunk_size,

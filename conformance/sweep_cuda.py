@@ -1,0 +1,319 @@
+"""One sweep chunk on the GPU: CuPy reference, cuda target, comparison on the device.
+
+``--device cuda`` runs in one process (no workers): each chunk's bit
+patterns are made on the GPU (``arange`` on the unsigned type, viewed as
+the float dtype), the reference runs on those CuPy arrays, the target gets
+the same memory as a torch CUDA tensor through DLPack, and the bits are
+compared on the device. Only a chunk that differs copies its first few
+mismatches to the host, where they are reported exactly as the CPU path
+reports them (``SweepMismatch``).
+
+The checker is written against an array namespace ``xp`` and a torch
+device, so the same code runs with NumPy and torch on the CPU (that is how
+the tests without a GPU exercise it).
+
+CuPy flushes float32 subnormals (its kernels are compiled with
+``-ftz=true``: subnormal operands and results become zeros of the same
+sign), so the CuPy reference can differ from the NumPy one where float32
+subnormals occur. We handle both places explicitly:
+
+* subnormal *inputs* (2 x (2**23 - 1) float32 patterns): their expected
+  results come from the NumPy reference on the host, scattered into the
+  GPU's expected array;
+* subnormal *intermediates*: products ``x * scale`` (or ``x / step``) that
+  land in the subnormal range round to a signed zero whether flushed or
+  not (|v| < 2**-126 < 0.5), so they need nothing; the 0-d values derived
+  from amax (amax itself, ``max_bound / amax``, ``amax / max_bound``) could
+  be subnormal, and so could outputs ``codes / scale`` when ``amax /
+  max_bound`` is near the subnormal range. ``ftz_safe`` rejects every
+  configuration where one of those three lies below 2**-125 (a factor 2 of
+  margin for the rounding of ``codes / scale``) without being zero; such a
+  configuration is checked with the NumPy reference on the host for every
+  chunk (correct, slower, and said in the report's progress label).
+
+float16 inputs are computed in float32, where every float16 (subnormals
+included) is a normal number, so only the amax test applies to them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import reference
+from reference import bounds, dtype_name
+
+from .compare import hex_bits
+from .sweep_check import ChunkOutcome, SweepMismatch, _call, _exception_text
+from .sweep_plan import PATTERN_DTYPES, SweepConfig, SweepPlan
+
+__all__ = ["CudaChunkChecker", "check_cuda_sweep", "differing", "ftz_safe", "is_nan_bits", "subnormal_bits"]
+
+_UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+# (exponent mask, mantissa mask) of each float width, for bit-level tests.
+_MASKS = {2: (0x7C00, 0x03FF), 4: (0x7F800000, 0x007FFFFF),
+          8: (0x7FF0000000000000, 0x000FFFFFFFFFFFFF)}
+_SIGN = {2: 0x8000, 4: 0x80000000}
+_SAFE_TINY = 2.0**-125
+
+
+def _flat_bits(a):
+    a = a.reshape(-1)
+    return a.view(_UINT[a.dtype.itemsize])
+
+
+def is_nan_bits(xp, bits, itemsize: int):
+    """NaN decided on the bits (no float operation, so no flush-to-zero can touch it)."""
+    exponent, mantissa = (_UINT[itemsize](m) for m in _MASKS[itemsize])
+    return ((bits & exponent) == exponent) & ((bits & mantissa) != 0)
+
+
+def subnormal_bits(xp, bits, itemsize: int):
+    """Subnormal (nonzero, zero exponent) decided on the bits."""
+    exponent, mantissa = (_UINT[itemsize](m) for m in _MASKS[itemsize])
+    return ((bits & exponent) == 0) & ((bits & mantissa) != 0)
+
+
+def strictly_negative_bits(xp, bits, itemsize: int):
+    """``x < 0`` decided on the bits: sign set, not -0.0, not a NaN (FTZ would make
+    negative subnormals -0.0 in a float comparison)."""
+    uint = _UINT[itemsize]
+    sign = uint(_SIGN[itemsize])
+    neg_inf = uint(_SIGN[itemsize] | _MASKS[itemsize][0])
+    return (bits > sign) & (bits <= neg_inf)
+
+
+def differing(xp, expected, actual):
+    """Flat indices where the bits differ and not both are NaN (same dtype and shape).
+
+    ``conformance.compare``'s equality (NaN == NaN whatever its payload, the
+    sign of zero counts) in integer operations of ``xp``; one reduction
+    decides the common case, identical bits.
+    """
+    eb, ab = _flat_bits(expected), _flat_bits(actual)
+    differ = eb != ab
+    if not bool(differ.any()):
+        return xp.zeros(0, dtype=np.int64)
+    size = expected.dtype.itemsize
+    differ &= ~(is_nan_bits(xp, eb, size) & is_nan_bits(xp, ab, size))
+    return xp.flatnonzero(differ)
+
+
+def ftz_safe(config: SweepConfig, semantics=None) -> bool:
+    """Whether flush-to-zero cannot change the reference's result for ``config``.
+
+    True when amax, ``max_bound / amax`` and ``amax / max_bound`` (float32,
+    as the reference computes them) are each zero, infinite, NaN or at least
+    2**-125 in magnitude. (See the module docstring for why that suffices.)
+    """
+    args = (semantics,) if semantics is not None else ()
+    _, max_bound = bounds(config.num_bits, config.unsigned, config.narrow_range, *args)
+    amax = np.float32(config.amax)
+    with np.errstate(all="ignore"):
+        values = (amax, np.float32(max_bound) / amax, amax / np.float32(max_bound))
+    return all(v == 0 or not np.isfinite(v) or abs(v) >= _SAFE_TINY for v in values)
+
+
+def check_cuda_sweep(target, plan: SweepPlan, device: str, jobs) -> None:
+    """UsageError, naming the fix, unless this machine, target and plan can sweep on ``device``."""
+    from .devices import check_device
+    from .errors import UsageError
+
+    check_device(device)
+    if jobs not in (None, 1):
+        raise UsageError(f"--device {device} sweeps in one process: drop --jobs (got {jobs}).")
+    if plan.dtype == "bfloat16":
+        raise UsageError(
+            "--device cuda sweeps float16 and float32 (CuPy has no bfloat16): run "
+            "--dtype bfloat16 with --device cpu."
+        )
+    if device not in target.devices:
+        raise UsageError(
+            f"target {target.spec!r} runs on {', '.join(target.devices)}, not {device}: "
+            "choose a cuda target (torch, cupy) or --device cpu."
+        )
+    try:
+        import cupy
+
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # ImportError, or CUDARuntimeError without a driver
+        raise UsageError(
+            f"--device {device} runs the reference with CuPy, which is unavailable here "
+            f"({type(exc).__name__}: {exc}); install cupy-cuda12x (or the extra "
+            "'cuda'), or sweep with --device cpu."
+        ) from None
+    if count < 1:
+        raise UsageError("--device cuda: CuPy sees no CUDA device; sweep with --device cpu.")
+
+
+def _host(a) -> np.ndarray:
+    return a.get() if hasattr(a, "get") else np.asarray(a)
+
+
+class CudaChunkChecker:
+    """Checks chunks of one plan against one target on one device, with the reference on ``xp``."""
+
+    def __init__(self, target, plan: SweepPlan, *, semantics, keep: int = 5, xp=None,
+                 device: str = "cuda", host_subnormals: bool | None = None):
+        if xp is None:
+            import cupy as xp
+        self.xp = xp
+        self.device = device
+        # Recompute float32 subnormal inputs on the host: needed with CuPy (FTZ); a test
+        # switches it on with NumPy to exercise the patching.
+        self.host_subnormals = xp is not np if host_subnormals is None else host_subnormals
+        self.target = target
+        self.plan = plan
+        self.semantics = semantics
+        self.keep = keep
+        self.functions = ["fake_tensor_quant"]
+        if target.tensor_quant is not None:
+            self.functions.append("tensor_quant")
+        self.dtype, self.uint = PATTERN_DTYPES[plan.dtype]
+        self.size = self.dtype.itemsize
+
+    # -- the pieces ------------------------------------------------------------------------------
+
+    def _patterns(self, start: int, stop: int):
+        """The chunk's bit patterns, made where ``xp`` computes (no host copy)."""
+        xp = self.xp
+        return xp.arange(stop - start, dtype=self.uint) + self.uint(start)
+
+    def _to_torch(self, a):
+        import torch
+
+        return torch.from_dlpack(a).to(self.device)  # the same memory when already there
+
+    def _from_torch(self, tensor):
+        import torch
+
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"expected a torch.Tensor, got {type(tensor).__name__}")
+        if tensor.device.type != self.device:
+            raise TypeError(f"expected a tensor on {self.device}, got one on {tensor.device}")
+        if tensor.dtype == torch.bfloat16:
+            raise TypeError("got a bfloat16 tensor")
+        return self.xp.from_dlpack(tensor.detach().contiguous())
+
+    def _reference(self, name, x, bits, config, host_only):
+        """The reference's result for ``x``; float32 subnormal inputs and FTZ-unsafe
+        configurations on the host with NumPy (see the module docstring)."""
+        xp = self.xp
+        ref = getattr(reference, name)
+        args = (config.num_bits, config.unsigned, config.narrow_range)
+        if host_only and xp is not np:
+            with np.errstate(all="ignore"):
+                out = ref(_host(x), config.amax, *args, semantics=self.semantics)
+            return _map(xp.asarray, out)
+        with np.errstate(all="ignore"):
+            out = ref(x, xp.asarray(config.amax), *args, semantics=self.semantics)
+        if self.size == 4 and self.host_subnormals:
+            where = xp.flatnonzero(subnormal_bits(xp, bits, 4))
+            if where.size:
+                with np.errstate(all="ignore"):
+                    fixed = ref(_host(x[where]), config.amax, *args, semantics=self.semantics)
+                codes = out[0] if isinstance(out, tuple) else out
+                codes[where] = xp.asarray(fixed[0] if isinstance(fixed, tuple) else fixed)
+        return out
+
+    # -- a chunk ---------------------------------------------------------------------------------
+
+    def check(self, number: int) -> ChunkOutcome:
+        xp = self.xp
+        config, start, stop = self.plan.chunk(number)
+        host_only = not ftz_safe(config, self.semantics)
+        negative = None
+        if config.unsigned:
+            negative = strictly_negative_bits(xp, self._patterns(start, stop), self.size)
+            if not bool(negative.any()):
+                negative = None
+        groups = [False] if negative is None else [False, True]
+        found: list[SweepMismatch] = []
+        count = checked = 0
+        for as_group in groups:
+            for name in self.functions:
+                bits = self._patterns(start, stop)  # fresh: a target may write its inputs
+                if negative is not None:
+                    bits = bits[negative] if as_group else bits[~negative]
+                if not as_group:
+                    checked = int(bits.size)
+                n, items = self._check_call(number, name, config, bits, as_group, host_only)
+                count += n
+                found += items[: max(0, self.keep - len(found))]
+        return ChunkOutcome(number, checked if negative is not None else stop - start,
+                            count, tuple(found))
+
+    def _check_call(self, number, name, config, bits, as_group, host_only):
+        xp = self.xp
+        x = bits.view(self.dtype)
+        if as_group:  # one call that must raise: the reference decides on the host, on one witness
+            with np.errstate(all="ignore"):
+                expected, expected_exc = _call(
+                    getattr(reference, name), _host(x[:1]), config.amax, config.num_bits,
+                    config.unsigned, config.narrow_range, semantics=self.semantics)
+        else:
+            expected, expected_exc = _call(self._reference, name, x, bits, config, host_only)
+        amax = self._to_torch(xp.asarray(config.amax))
+        actual, actual_exc = _call(getattr(self.target, name), self._to_torch(x), amax,
+                                   config.num_bits, config.unsigned, config.narrow_range)
+
+        def report(output, index, exp, act, detail=""):
+            input_bits = "(none)"
+            if x.size:
+                value = _host(x.reshape(-1)[index:index + 1])[0]
+                input_bits = hex_bits(value, value.dtype)
+            return SweepMismatch(number, name, output, config, self.plan.dtype, input_bits,
+                                 exp, act, detail)
+
+        if expected_exc is not None or actual_exc is not None:
+            if expected_exc is not None and actual_exc is not None and isinstance(
+                    actual_exc, type(expected_exc)):
+                return 0, []
+            exp = _exception_text(expected_exc) if expected_exc else "a result"
+            act = _exception_text(actual_exc) if actual_exc else "a result"
+            group = f"one call on the {x.size} patterns of the chunk" if as_group else ""
+            return x.size or 1, [report("exception", 0, f"to raise {exp}" if expected_exc else exp,
+                                        act if actual_exc else "no exception", group)]
+        if name == "tensor_quant":
+            try:
+                outputs, scale = actual
+            except (TypeError, ValueError):
+                return x.size, [report("outputs", 0, "a pair (outputs, scale)",
+                                       type(actual).__name__)]
+            pairs = [("outputs", expected[0], outputs), ("scale", expected[1], scale)]
+        else:
+            pairs = [("outputs", expected, actual)]
+        total, items = 0, []
+        for output, exp, act in pairs:
+            n, more = self._compare(report, output, exp, act, x)
+            total += n
+            items += more
+        return total, items
+
+    def _compare(self, report, output, expected, actual, x):
+        try:
+            actual = self._from_torch(actual)
+        except Exception as exc:
+            return x.size, [report(output, 0, "a tensor", _exception_text(exc))]
+        if expected.dtype != actual.dtype or expected.shape != actual.shape:
+            return x.size, [report(output, 0, dtype_name(expected.dtype) + str(expected.shape),
+                                   dtype_name(actual.dtype) + str(tuple(actual.shape)),
+                                   "dtype or shape differs")]
+        indices = differing(self.xp, expected, actual)
+        if not indices.size:
+            return 0, []
+        first = _host(indices[: self.keep])
+        exp = _host(expected.reshape(-1)[indices[: self.keep]])
+        act = _host(actual.reshape(-1)[indices[: self.keep]])
+        if expected.size == 1 and x.size > 1:  # the scale: one value for the call
+            return 1, [report(output, 0, hex_bits(exp[0], exp.dtype), hex_bits(act[0], act.dtype),
+                              "the scale of the call")]
+        items = [
+            report(output, int(i), hex_bits(e, exp.dtype), hex_bits(a, act.dtype),
+                   f"{float(e)!r} expected, {float(a)!r} got")
+            for i, e, a in zip(first, exp, act, strict=True)
+        ]
+        return int(indices.size), items
+
+
+def _map(function, out):
+    return tuple(function(o) for o in out) if isinstance(out, tuple) else function(out)
