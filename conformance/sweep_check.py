@@ -125,6 +125,40 @@ def _exception_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}({text[:80]!r})"
 
 
+def judge_call(name, expected, actual, size, as_group, report, compare):
+    """The mismatches of one call, given ``(result, exception)`` pairs of both sides.
+
+    Shared by the CPU and GPU checkers: exceptions must match in type;
+    ``tensor_quant`` must return a pair; then ``compare(output, expected,
+    actual) -> (count, mismatches)`` judges each output.
+    """
+    (expected, expected_exc), (actual, actual_exc) = expected, actual
+    if expected_exc is not None or actual_exc is not None:
+        if expected_exc is not None and actual_exc is not None and isinstance(
+            actual_exc, type(expected_exc)
+        ):
+            return 0, []
+        exp = _exception_text(expected_exc) if expected_exc else "a result"
+        act = _exception_text(actual_exc) if actual_exc else "a result"
+        group = f"one call on the {size} patterns of the chunk" if as_group else ""
+        return size or 1, [report("exception", 0, f"to raise {exp}" if expected_exc else exp,
+                                  act if actual_exc else "no exception", group)]
+    if name == "tensor_quant":
+        try:
+            outputs, scale = actual
+        except (TypeError, ValueError):
+            return size, [report("outputs", 0, "a pair (outputs, scale)", type(actual).__name__)]
+        pairs = [("outputs", expected[0], outputs), ("scale", expected[1], scale)]
+    else:
+        pairs = [("outputs", expected, actual)]
+    total, items = 0, []
+    for output, exp, act in pairs:
+        n, found = compare(output, exp, act)
+        total += n
+        items += found
+    return total, items
+
+
 class ChunkChecker:
     """Checks chunks of one plan against one target (one per worker process)."""
 
@@ -178,31 +212,9 @@ class ChunkChecker:
                 exp, act, detail,
             )
 
-        if expected_exc is not None or actual_exc is not None:
-            if expected_exc is not None and actual_exc is not None and isinstance(
-                actual_exc, type(expected_exc)
-            ):
-                return 0, []
-            exp = _exception_text(expected_exc) if expected_exc else "a result"
-            act = _exception_text(actual_exc) if actual_exc else "a result"
-            group = f"one call on the {x.size} patterns of the chunk" if as_group else ""
-            return x.size or 1, [report("exception", 0, f"to raise {exp}" if expected_exc else exp,
-                                        act if actual_exc else "no exception", group)]
-        if name == "tensor_quant":
-            try:
-                outputs, scale = actual
-            except (TypeError, ValueError):
-                return x.size, [report("outputs", 0, "a pair (outputs, scale)",
-                                       type(actual).__name__)]
-            pairs = [("outputs", expected[0], outputs), ("scale", expected[1], scale)]
-        else:
-            pairs = [("outputs", expected, actual)]
-        total, items = 0, []
-        for output, exp, act in pairs:
-            n, found = self._compare(report, output, exp, act, x)
-            total += n
-            items += found
-        return total, items
+        return judge_call(name, (expected, expected_exc), (actual, actual_exc), x.size, as_group,
+                          report, lambda output, exp, act: self._compare(report, output, exp,
+                                                                         act, x))
 
     def _compare(self, report, output, expected, actual, x):
         try:

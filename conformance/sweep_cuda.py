@@ -43,7 +43,7 @@ import reference
 from reference import bounds, dtype_name
 
 from .compare import hex_bits
-from .sweep_check import ChunkOutcome, SweepMismatch, _call, _exception_text
+from .sweep_check import ChunkOutcome, SweepMismatch, _call, _exception_text, judge_call
 from .sweep_plan import PATTERN_DTYPES, SweepConfig, SweepPlan
 
 __all__ = ["CudaChunkChecker", "check_cuda_sweep", "differing", "ftz_safe", "is_nan_bits", "subnormal_bits"]
@@ -264,30 +264,9 @@ class CudaChunkChecker:
             return SweepMismatch(number, name, output, config, self.plan.dtype, input_bits,
                                  exp, act, detail)
 
-        if expected_exc is not None or actual_exc is not None:
-            if expected_exc is not None and actual_exc is not None and isinstance(
-                    actual_exc, type(expected_exc)):
-                return 0, []
-            exp = _exception_text(expected_exc) if expected_exc else "a result"
-            act = _exception_text(actual_exc) if actual_exc else "a result"
-            group = f"one call on the {x.size} patterns of the chunk" if as_group else ""
-            return x.size or 1, [report("exception", 0, f"to raise {exp}" if expected_exc else exp,
-                                        act if actual_exc else "no exception", group)]
-        if name == "tensor_quant":
-            try:
-                outputs, scale = actual
-            except (TypeError, ValueError):
-                return x.size, [report("outputs", 0, "a pair (outputs, scale)",
-                                       type(actual).__name__)]
-            pairs = [("outputs", expected[0], outputs), ("scale", expected[1], scale)]
-        else:
-            pairs = [("outputs", expected, actual)]
-        total, items = 0, []
-        for output, exp, act in pairs:
-            n, more = self._compare(report, output, exp, act, x)
-            total += n
-            items += more
-        return total, items
+        return judge_call(name, (expected, expected_exc), (actual, actual_exc), x.size, as_group,
+                          report, lambda output, exp, act: self._compare(report, output, exp,
+                                                                         act, x))
 
     def _compare(self, report, output, expected, actual, x):
         try:
