@@ -15,6 +15,12 @@ Measures, each as the median of ``--repeats`` runs:
 Writes ``benchmarks/results/<host>-<date>.json`` and prints a table.
 Usage: ``python benchmarks/bench_sweeps.py [--repeats 3] [--inputs 100000000]
 [--skip-float32]``.
+
+``--device cuda`` instead times the GPU float32 sweep of one configuration
+(``sweep --device cuda --dtype float32 --amax 1.0``, CuPy reference) against
+the ``torch`` and ``cupy`` targets on cuda, end to end, and the GPU's
+device-to-device copy bandwidth as the limit; it writes
+``<host>-cuda-<date>.json``.
 """
 
 from __future__ import annotations
@@ -148,6 +154,8 @@ def sweep(args: list[str], repeats: int) -> dict:
         # approach on idle cores (cpu_seconds / cores), whatever else runs.
         "cpu_seconds": statistics.median(r["cpu_seconds"] for _, r in runs),
         "configurations": runs[0][1]["configurations"],
+        # the sweep loop alone (no interpreter start, imports or CUDA context)
+        "seconds_in_sweep": statistics.median(r["seconds"] for _, r in runs),
         "passed": all(r["passed"] for _, r in runs),
     }
 
@@ -157,8 +165,13 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--inputs", type=int, default=10**8)
     parser.add_argument("--skip-float32", action="store_true", help="no 2**32 sweep (minutes)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="cuda: only the GPU float32 sweeps (CuPy reference vs the torch and "
+                        "cupy targets on cuda), end to end")
     parser.add_argument("--output", help="JSON path (default benchmarks/results/<host>-<date>.json)")
     args = parser.parse_args(argv)
+    if args.device == "cuda":
+        return cuda_main(args)
 
     now = datetime.datetime.now(datetime.timezone.utc)
     results = {
@@ -188,6 +201,69 @@ def main(argv=None) -> int:
     with open(path, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)
     _print(results, path)
+    return 0
+
+
+def _gpu_copy_bandwidth(repeats: int) -> dict:
+    """Device-to-device copy of 1 GiB with CuPy (read + write counted), median of ``repeats``."""
+    import cupy
+
+    a = cupy.ones(1 << 28, dtype=cupy.float32)
+    b = cupy.empty_like(a)
+    times = []
+    for _ in range(repeats):
+        start, stop = cupy.cuda.Event(), cupy.cuda.Event()
+        start.record()
+        b[...] = a
+        stop.record()
+        stop.synchronize()
+        times.append(cupy.cuda.get_elapsed_time(start, stop) / 1e3)
+    seconds = statistics.median(times)
+    return {"copy_bytes_per_s": 2 * a.nbytes / seconds, "float32_copied_per_s": a.size / seconds}
+
+
+def cuda_main(args) -> int:
+    """``--device cuda``: the float32 sweep of one configuration on the GPU, per cuda target.
+
+    End to end means the whole command (interpreter start, imports, CUDA
+    context, CuPy kernel compilation on a cold cache, 16 chunks of 2**28),
+    as a user waits for it; ``seconds_in_sweep`` is the sweep loop alone.
+    """
+    import torch
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    results = {
+        "date": now.isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "device": "cuda",
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "repeats": args.repeats,
+        "sweeps": {},
+    }
+    try:
+        results["gpu_memory_copy"] = _gpu_copy_bandwidth(max(args.repeats, 5))
+    except Exception as exc:  # no CuPy: the sweeps below say why too
+        results["gpu_memory_copy"] = {"error": f"{type(exc).__name__}: {exc}"}
+    for target in ("torch", "cupy"):
+        run = sweep(["--target", target, "--device", "cuda", "--dtype", "float32",
+                     "--amax", "1.0"], args.repeats)
+        results["sweeps"][f"float32-cuda-{target}"] = run
+    path = args.output or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "results",
+        f"{platform.node() or 'host'}-cuda-{now:%Y%m%dT%H%M%SZ}.json",
+    )
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=1)
+    copy = results["gpu_memory_copy"]
+    if "copy_bytes_per_s" in copy:
+        print(f"GPU memory copy: {copy['copy_bytes_per_s'] / 1e9:.0f} GB/s moved, "
+              f"{copy['float32_copied_per_s'] / 1e9:.1f} G float32/s")
+    for name, s in results["sweeps"].items():
+        print(f"sweep {name} on {results['gpu']}: {s['inputs']:,} inputs in "
+              f"{s['seconds_end_to_end']:.2f} s end to end ({s['inputs_per_s'] / 1e6:.0f} M "
+              f"inputs/s; {s['seconds_in_sweep']:.2f} s in the sweep), passed={s['passed']}")
+    print(f"written to {path}")
     return 0
 
 
