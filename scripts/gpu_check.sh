@@ -75,6 +75,22 @@ if [ ! -s "$OUT/pytest-cuda.xml" ] && [ "$(left)" -gt 60 ]; then
   say "direct pytest exit $RC"
 fi
 
+# The GPU float32 sweep (issue 6 item 5, aim <= 5 s end to end on an H100): all 2**32
+# patterns of one configuration, CuPy reference vs each cuda target, timed end to end.
+# At most ~60 s of device time in all: 30 s per target, --fail-fast.
+for SWEEP_TARGET in torch cupy; do
+  if [ "$(left)" -gt 40 ]; then
+    say "sweep --device cuda --dtype float32 --amax 1.0 --target $SWEEP_TARGET (budget 30 s)"
+    T0=$(date +%s.%N)
+    PYTHONPATH="$PWD" timeout 30 python3 -m conformance sweep --target "$SWEEP_TARGET" \
+      --device cuda --dtype float32 --amax 1.0 --fail-fast --no-progress \
+      --json "$OUT/sweep-cuda-$SWEEP_TARGET.json" 2>&1 | tee -a "$LOG"
+    SWEEP_RC=${PIPESTATUS[0]}
+    T1=$(date +%s.%N)
+    say "sweep $SWEEP_TARGET on cuda: exit $SWEEP_RC, $(python3 -c "print(f'{$T1 - $T0:.2f}')") s end to end"
+  fi
+done
+
 if [ "$(left)" -gt 20 ]; then
   say "diagnostic: bfloat16 with a 0-d float32 amax, torch CUDA vs torch CPU vs the cupy kernel"
   PYTHONPATH="$PWD" timeout "$(left)" python3 - <<'EOF' 2>&1 | tee -a "$LOG"
