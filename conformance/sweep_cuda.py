@@ -118,7 +118,6 @@ def check_cuda_sweep(target, plan: SweepPlan, device: str, jobs) -> None:
     from .devices import check_device
     from .errors import UsageError
 
-    check_device(device)
     if jobs not in (None, 1):
         raise UsageError(f"--device {device} sweeps in one process: drop --jobs (got {jobs}).")
     if plan.dtype == "bfloat16":
@@ -131,6 +130,7 @@ def check_cuda_sweep(target, plan: SweepPlan, device: str, jobs) -> None:
             f"target {target.spec!r} runs on {', '.join(target.devices)}, not {device}: "
             "choose a cuda target (torch, cupy) or --device cpu."
         )
+    check_device(device)
     try:
         import cupy
 

@@ -137,6 +137,16 @@ def test_device_cuda_without_cuda_exits_2_with_the_fix(capsys):
     assert "CUDA" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args,message", [
+    (["--target", "torch", "--dtype", "bfloat16"], "no bfloat16"),
+    (["--target", "torch", "--dtype", "float16", "--jobs", "2"], "one process"),
+    (["--target", "tests.targets_sweep.half_away", "--dtype", "float16"], "not cuda"),
+])
+def test_device_cuda_refuses_what_it_cannot_sweep(capsys, args, message):
+    assert main(["sweep", *args, "--device", "cuda", "--no-progress"]) == 2
+    assert message in capsys.readouterr().err
+
+
 # -- on the GPU ------------------------------------------------------------------------------
 
 
