@@ -86,12 +86,22 @@ def _quantize(inputs, amax, num_bits, unsigned, narrow_range):
     # do that only for a CPU scalar, so a 0-d scale on the GPU is handed over as
     # one. This keeps the bits the same on every device.
     multiplier = scale.cpu() if scale.dim() == 0 and scale.device.type != "cpu" else scale
-    outputs = torch.clamp((inputs * multiplier).round_(), min_bound, max_bound)
+    outputs = _clamp((inputs * multiplier).round_(), min_bound, max_bound)
     if tiny:
         scale[zero_amax] = 1.0  # the multiplier reported for a zero amax
     if input_dtype == torch.half:
         outputs = outputs.half()
     return outputs, scale
+
+
+def _clamp(values, low, high):
+    """``torch.clamp`` as PyTorch's CPU kernel computes it, on every device.
+
+    An element equal to a bound is kept (so -0.0 stays -0.0 against a bound
+    of 0) and NaN propagates; CUDA's clamp returns the bound's +0 instead.
+    """
+    values = torch.where(values < low, low, values)
+    return torch.where(values > high, high, values)
 
 
 def _ste(inputs, amax, grad_outputs):
