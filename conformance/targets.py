@@ -75,6 +75,8 @@ def _import(path: str, spec: str):
     try:
         obj = importlib.import_module(module_name)
     except ImportError as exc:
+        if type(exc).__name__ == "MissingExtra":  # an adapter's optional package
+            raise TargetError(f"target {spec!r} cannot run here: {exc}") from exc
         known = ", ".join(available_targets()) or "none"
         raise TargetError(
             f"cannot import target {spec!r}: {exc}. Give an importable module "
