@@ -2,8 +2,8 @@
 
 No autograd.Function: the forward is a ``torch.library.custom_op`` and the
 clipped straight-through backward is attached with ``register_autograd``;
-the codes are built in integer form (an explicit NaN mask, the clamp done on
-float64 copies of the bounds, and the sign of zero restored with copysign).
+the clamp is done on a float64 copy of the codes with Python-float bounds,
+and the sign of a zero code is carried over with an explicit mask.
 It must pass every property.
 """
 
@@ -28,12 +28,11 @@ def _quantize(inputs, amax, num_bits, unsigned, narrow_range):
     zero = a <= 2.0**-24
     multiplier = torch.where(zero, 0.0, top / a)
     rounded = torch.round(x * multiplier)
-    # Integer form: clamp a float64 copy (it holds every bound and value exactly), round
-    # once back to the working dtype, and put back what clamping a float would keep.
+    # Clamp a float64 copy (it holds every bound and value exactly) and round once back to
+    # the working dtype; a zero that clamping leaves alone keeps its sign (-0 stays -0).
     wide = rounded.double()
     clamped = wide.clamp(min=bottom).clamp(max=float(top)).to(rounded.dtype)
-    codes = torch.where(torch.isnan(rounded), rounded, torch.copysign(clamped, rounded))
-    codes = torch.where(clamped != 0, clamped, codes)  # copysign only matters for zeros
+    codes = torch.where((rounded == 0) & (clamped == 0), rounded, clamped)
     if inputs.dtype == torch.float16:
         codes = codes.half()
     return codes, torch.where(zero, 1.0, multiplier)
