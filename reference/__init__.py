@@ -7,6 +7,7 @@ descriptor axis in ``amax``. PyTorch's dtype rules, which bit-exactness
 depends on, are emulated in ``_torch_ops`` and ``_xp``.
 """
 
+from ._xp import BFLOAT16, FLOAT_DTYPES, dtype_name
 from .amax import compute_amax
 from .descriptor import (
     PREDEFINED,
@@ -25,7 +26,6 @@ from .descriptor import (
 from .functions import fake_tensor_quant, ste_gradient, tensor_quant
 from .quantize import EPSILON, bounds
 from .semantics import ARTICLE, Semantics
-from ._xp import BFLOAT16, FLOAT_DTYPES, dtype_name
 
 __all__ = [
     "ARTICLE",
