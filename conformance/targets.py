@@ -64,10 +64,24 @@ class Target:
         return frozenset(parts)
 
 
+#: The suite's own targets, known by name even when it runs from a source
+#: tree that was never installed (no entry-point metadata), e.g. on a GPU runner.
+_BUILTIN = {
+    "torch": "conformance.builtin.torch_tensor_quant",
+    "cupy": "conformance.builtin.cupy_tensor_quant",
+    "torch-native": "conformance.adapters.torch_native",
+    "modelopt": "conformance.adapters.modelopt",
+    "onnxruntime": "conformance.adapters.onnxruntime",
+    "onnx-reference": "conformance.adapters.onnx_reference",
+}
+
+
 def available_targets() -> dict[str, str]:
-    """Short names registered through entry points -> their import paths."""
+    """Short names (built-in and registered through entry points) -> import paths."""
     eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
-    return {ep.name: ep.value for ep in sorted(eps, key=lambda e: e.name)}
+    names = dict(_BUILTIN)
+    names.update({ep.name: ep.value for ep in eps})
+    return dict(sorted(names.items()))
 
 
 def _import(path: str, spec: str):

@@ -105,7 +105,7 @@ def test_gpu_comparison_catches_one_flipped_bit():
     expected = cupy.asarray([0.0, 1.0, np.nan], dtype=cupy.float32)
     assert_same_bits(expected, expected.copy(), "identical")
     broken = expected.copy()
-    broken[0] = -0.0
+    broken.view(cupy.uint32)[0] = 0x80000000  # -0.0, set through its bits
     with pytest.raises(AssertionError, match="1 of 3"):
         assert_same_bits(expected, broken, "signed zero")
 

@@ -33,7 +33,7 @@ def make(*, rounding="half_even", always_narrow=False, zero_threshold="inclusive
             amax = amax.float()
         if amax.min() < 0:
             raise ValueError("Negative values in amax")
-        max_bound = torch.tensor(2.0 ** (num_bits - 1 + int(unsigned)) - 1.0)
+        max_bound = torch.tensor(2.0 ** (num_bits - 1 + int(unsigned)) - 1.0, device=amax.device)
         if unsigned:
             min_bound = 0
         elif narrow_range or always_narrow:
@@ -45,7 +45,10 @@ def make(*, rounding="half_even", always_narrow=False, zero_threshold="inclusive
         scale = torch.where(zero, torch.zeros_like(scale), scale)
         product = inputs * scale
         rounded = _round_half_away(product) if rounding == "half_away" else product.round()
-        outputs = torch.clamp(rounded, min_bound, max_bound)
+        # torch.where keeps an element equal to a bound (-0.0 stays -0.0) on every
+        # device, as PyTorch's CPU clamp does; CUDA's clamp would return +0.
+        outputs = torch.where(rounded < min_bound, min_bound, rounded)
+        outputs = torch.where(outputs > max_bound, max_bound, outputs)
         scale = torch.where(zero, torch.ones_like(scale), scale)
         if input_dtype == torch.half:
             outputs = outputs.half()
