@@ -9,7 +9,6 @@ import xml.etree.ElementTree as ET
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.table import Table
 
 from .properties import PROPERTIES
@@ -53,8 +52,10 @@ def print_summary(reports, console: Console | None = None) -> None:
                                 border_style=STYLE[result.status]))
             if result.counterexample is not None:
                 console.print("Reproduction (paste into Python):")
-                console.print(Syntax(result.counterexample.reproduction, "python",
-                                     word_wrap=True))
+                # Never wrapped nor cropped at the console width: a wrapped "# comment"
+                # line would turn into code, so every line must paste as it is.
+                console.print(result.counterexample.reproduction, soft_wrap=True,
+                              markup=False, highlight=False)
 
 
 def write_json(reports, path) -> None:

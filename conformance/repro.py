@@ -40,6 +40,18 @@ def _literal(array, device):
     return f"{body}.reshape{tuple(array.shape)}"
 
 
+def _inputs_literal(case, device, requires_grad):
+    """The inputs; large ones rebuilt by tiling their motif (``np.resize`` in torch)."""
+    motif = getattr(case, "motif", None)
+    array = np.asarray(case.inputs)
+    if motif is None or array.size <= MAX_SHOWN:
+        return tensor_literal(array, device, requires_grad)
+    repeats = -(-array.size // motif.size)
+    text = (f"{_literal(motif, device)}.repeat({repeats})[:{array.size}]"
+            f".reshape{tuple(array.shape)}")
+    return f"{text}.requires_grad_()" if requires_grad else text
+
+
 def array_bits(array) -> str:
     """Values with their bit patterns, e.g. ``[0.5 (0x3f000000), nan (0x7fc00000)]``."""
     array = np.asarray(array)
@@ -71,7 +83,7 @@ def call_snippet(target, device, function, case, *, rule, message, expected=None
     if semantics is not None and semantics.changes():
         lines.append(f"# Reference semantics (declared variations): {semantics.changes()}")
     lines += ["import torch", *import_lines(target), "h = float.fromhex",
-              f"inputs = {tensor_literal(case.inputs, device, 'inputs' in grads)}",
+              f"inputs = {_inputs_literal(case, device, 'inputs' in grads)}",
               f"amax = {tensor_literal(case.amax, device, 'amax' in grads)}",
               f"result = target.{function}(inputs, amax, {case.num_bits!r}, "
               f"{case.unsigned!r}, {case.narrow_range!r})"]

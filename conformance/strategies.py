@@ -44,11 +44,16 @@ def dtypes():
     return st.sampled_from(DTYPES)
 
 
+#: Widths past 16 bits: max_bound is a float32 of ``2**(n-1) - 1`` (SPEC 2.4), so a
+#: C-style integer bound wraps at 32 bits (signed 33, unsigned 32) and 64.
+WIDE_BITS = (24, 31, 32, 33, 53, 63, 64)
+
+
 def num_bits():
-    """0..16, weighted to 8 and to the degenerate and wide boundaries."""
+    """0..16, weighted to 8 and to the degenerate boundaries, sometimes 17..64."""
     return st.one_of(
         st.just(8),
-        st.sampled_from([0, 1, 2, 4, 7, 15, 16]),
+        st.sampled_from([0, 1, 2, 4, 7, 15, 16, *WIDE_BITS]),
         st.integers(0, 16),
     )
 
@@ -129,7 +134,21 @@ def special_values(dtype, amax: float, bits: int, unsigned: bool, narrow_range: 
             ties = [(k + 0.5) / scale for k in codes] + [-(k + 0.5) / scale for k in codes]
             ties += [(-max_bound - 1.5) / scale]
             specials += _ulp_neighbours(ties, dtype, steps=2)
+            if dtype.itemsize == 2 and max_bound >= 4:
+                specials += _ulp_neighbours(_upper_half_ties(max_bound, scale), dtype)
     return [v for v in _in_dtype(specials, dtype)]
+
+
+def _upper_half_ties(max_bound: float, scale: float) -> list[float]:
+    """Near .5 ties spread over the upper half of the codes.
+
+    For a 16-bit input with a multiplier that is not a power of two, ``x *
+    scale`` lands a fraction of an ulp beside ``k + 0.5``; computed in float16
+    or bfloat16 (not upcast, SPEC 2.2) it snaps onto the tie, and only codes
+    large enough for the 16-bit grid to be coarse show it.
+    """
+    codes = np.floor(np.linspace(max_bound / 2, max_bound - 1, 8))
+    return [sign * (float(k) + 0.5) / scale for k in codes for sign in (1.0, -1.0)]
 
 
 def exact_ties(dtype, amax: float, bits: int, unsigned: bool, narrow_range: bool) -> list[float]:
@@ -154,6 +173,11 @@ def exact_ties(dtype, amax: float, bits: int, unsigned: bool, narrow_range: bool
     return sorted(set(ties))
 
 
+def fp16_scale_edge(max_bound: float) -> list[float]:
+    """float32 amax values around ``max_bound / 65504``: scales just above and below 65504."""
+    return _ulp_neighbours([max_bound / FLOAT16_MAX], np.dtype(np.float32), steps=3)
+
+
 def amax_values(dtype=np.float32, max_bound: float = 127.0):
     """One amax value: the thresholds, subnormals, 1, huge, random, or an exact-scale one.
 
@@ -163,8 +187,13 @@ def amax_values(dtype=np.float32, max_bound: float = 127.0):
     threshold_up = float(np.nextafter(F32(EPSILON), F32(np.inf)))
     exact = (st.integers(-8, 12).map(lambda j: float(F32(max_bound)) * 2.0**-j)
              if max_bound > 0 else st.just(1.0))
+    # amax whose float32 scale lands just above 65504, below 65520 (where it rounds to
+    # 65504 in float16): tensor_quant's float16 overflow check must see the float32 scale.
+    fp16_edge = fp16_scale_edge(max_bound) if max_bound > 0 else [1.0]
     return st.one_of(
         exact,
+        st.sampled_from([EPSILON, EPSILON, 0.0]),  # the zero-amax threshold itself, often
+        st.sampled_from(fp16_edge),
         st.sampled_from([
             0.0, EPSILON, threshold_up, float(np.nextafter(F32(EPSILON), F32(0))),
             1e-40, 1.0, 0.5, 127.0, 2.0, 127 / FLOAT16_MAX, 1e-3, 1e4, 1e30, 3.0e38,
@@ -231,18 +260,53 @@ def per_channel_layout(draw):
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    """One call of the article's functions, as NumPy arrays and arguments."""
+    """One call of the article's functions, as NumPy arrays and arguments.
+
+    ``motif`` is set for large inputs, which are ``np.resize(motif, shape)``:
+    the reproduction rebuilds them from it instead of listing every element.
+    """
 
     inputs: np.ndarray
     amax: np.ndarray
     num_bits: int = 8
     unsigned: bool = False
     narrow_range: bool = True
+    motif: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def kwargs(self) -> dict:
         return {"num_bits": self.num_bits, "unsigned": self.unsigned,
                 "narrow_range": self.narrow_range}
+
+
+#: Element counts of large inputs: kernels switch paths by size (SIMD main loop and
+#: tail, parallel grain sizes, a "fast path" past 4096), invisible to small examples.
+LARGE_SIZES = (4096, 5003, 8192 + 7, 32768, 65536 + 3)
+
+
+def _large_shape(draw, shape, axis):
+    """``shape`` grown along one axis the amax broadcasts over, to a large element count."""
+    size = draw(st.sampled_from(LARGE_SIZES), label="large_size")
+    dims = list(shape)
+    free = [i for i in range(len(dims)) if i != axis]
+    if not free:  # a lone channel axis (or a scalar): prepend a broadcast axis
+        dims.insert(0, 1)
+        free = [0]
+    grow = free[draw(st.integers(0, len(free) - 1), label="large_axis")]
+    others = int(np.prod([d for i, d in enumerate(dims) if i != grow])) or 1
+    dims[grow] = max(1, -(-size // others))
+    return tuple(dims)
+
+
+def _large_inputs(draw, inputs, shape, axis, dtype, amaxes, bits, unsigned, narrow):
+    """Every special value plus random fill, tiled to a large shape (cheap to build)."""
+    seed = draw(st.integers(0, 2**32 - 1), label="large_seed")
+    scale = max([abs(a) for a in amaxes if math.isfinite(a)] + [1.0]) * 1.2
+    fill = np.random.default_rng(seed).uniform(-scale, scale, 256)
+    motif = _dense(np.concatenate([inputs.astype(np.float64).reshape(-1), fill]),
+                   dtype, amaxes, bits, unsigned, narrow)
+    motif = motif[np.random.default_rng(seed).permutation(motif.size)]
+    return np.resize(motif, _large_shape(draw, shape, axis)), motif
 
 
 def _near_tie_amax(draw, inputs, amax, max_bound):
@@ -270,13 +334,19 @@ def _near_tie_amax(draw, inputs, amax, max_bound):
 
 
 def _amax_dtype(draw, dtype):
+    # bfloat16 and float64 amax meet float32/float16 inputs too: promotion differs.
     return draw(st.sampled_from([np.dtype(np.float32), np.dtype(np.float32),
-                                 np.dtype(np.float16), dtype]), label="amax_dtype")
+                                 np.dtype(np.float16), dtype, dtype, BFLOAT16,
+                                 np.dtype(np.float64)]), label="amax_dtype")
 
 
 @st.composite
-def cases(draw, per_channel=False, dtype=None, max_side=5, allow_unsigned=True):
-    """A full call: inputs, amax (per tensor or per channel), num_bits, flags."""
+def cases(draw, per_channel=False, dtype=None, max_side=5, allow_unsigned=True,
+          allow_large=False):
+    """A full call: inputs, amax (per tensor or per channel), num_bits, flags.
+
+    With ``allow_large``, about one call in ten has 4096-65539 elements.
+    """
     dtype = dtype if dtype is not None else draw(dtypes(), label="dtype")
     bits = draw(num_bits(), label="num_bits")
     unsigned = draw(st.booleans(), label="unsigned") if allow_unsigned else False
@@ -284,7 +354,7 @@ def cases(draw, per_channel=False, dtype=None, max_side=5, allow_unsigned=True):
     amax_dtype = _amax_dtype(draw, dtype)
     max_bound = float(bounds(bits, unsigned, narrow)[1])
     if per_channel:
-        shape, _axis, amax_shape = per_channel_layout(draw)
+        shape, axis, amax_shape = per_channel_layout(draw)
         count = int(np.prod(amax_shape))
         values = draw(st.lists(amax_values(amax_dtype, max_bound), min_size=count,
                                max_size=count), label="amax")
@@ -294,12 +364,17 @@ def cases(draw, per_channel=False, dtype=None, max_side=5, allow_unsigned=True):
         value = draw(amax_values(amax_dtype, max_bound), label="amax")
         amax_shape = draw(st.sampled_from([(), (), (1,)]), label="amax_shape")
         amax = np.full(amax_shape, value, dtype=amax_dtype)
+        axis = None
     amaxes = [float(v) for v in np.asarray(amax, dtype=np.float64).reshape(-1)]
     inputs = input_array(draw, shape, dtype, amaxes, bits, unsigned, narrow)
     if not per_channel and draw(st.sampled_from([False, False, True]), label="dense"):
         # Every special value at once: a near-tie that only one formula rounds up is
         # rare per element, certain per pool. (check_call narrows a failure to one element.)
         inputs = _dense(inputs, dtype, amaxes, bits, unsigned, narrow)
+    motif = None
+    if allow_large and draw(st.integers(0, 9), label="large") == 0:
+        inputs, motif = _large_inputs(draw, inputs, shape, axis, dtype, amaxes, bits,
+                                      unsigned, narrow)
     how = draw(st.sampled_from(["drawn", "drawn", "from_inputs", "near_tie"]), label="amax_how")
     if how == "near_tie" and not per_channel:
         amax = _near_tie_amax(draw, inputs, amax, max_bound)
@@ -311,4 +386,4 @@ def cases(draw, per_channel=False, dtype=None, max_side=5, allow_unsigned=True):
         if math.isfinite(value):
             with np.errstate(over="ignore"):
                 amax = np.full(amax.shape, value, dtype=np.float64).astype(amax.dtype)
-    return Case(inputs, amax, bits, unsigned, narrow)
+    return Case(inputs, amax, bits, unsigned, narrow, motif)

@@ -54,10 +54,14 @@ def reference_outcome(ctx, function, case) -> Outcome:
     return Outcome(values=tuple(np.asarray(v) for v in values))
 
 
-def tensors(ctx, case, *, requires_grad=False):
-    """The case's inputs and amax as tensors on the context's device."""
-    inputs = to_torch(case.inputs, ctx.device, requires_grad=requires_grad)
-    amax = to_torch(case.amax, ctx.device)
+def tensors(ctx, case, *, requires_grad=False, grads=()):
+    """The case's inputs and amax as tensors on the context's device.
+
+    ``grads`` names which of them require grad (``requires_grad`` is inputs).
+    """
+    inputs = to_torch(case.inputs, ctx.device,
+                      requires_grad=requires_grad or "inputs" in grads)
+    amax = to_torch(case.amax, ctx.device, requires_grad="amax" in grads)
     return inputs, amax
 
 
@@ -84,12 +88,17 @@ def returned_tensors(function, result):
     return tuple(items), ""
 
 
-def target_outcome(ctx, function, case, inputs=None, amax=None) -> Outcome:
-    """The target's behaviour on ``case`` (tensors built from it unless given)."""
+def target_outcome(ctx, function, case, inputs=None, amax=None, grads=(), call=None) -> Outcome:
+    """The target's behaviour on ``case`` (tensors built from it unless given).
+
+    With ``grads`` the forward values are read detached: training mode must
+    compute the very bits inference does (SPEC 3).
+    """
     if inputs is None:
-        inputs, amax = tensors(ctx, case)
+        inputs, amax = tensors(ctx, case, grads=grads)
     try:
-        result = invoke(ctx, function, inputs, amax, case)
+        result = (invoke(ctx, function, inputs, amax, case) if call is None
+                  else ctx.caller(call, what=f"{function}()"))
     except TargetHung as exc:
         return Outcome(problem=f"{function} hung: {exc}")
     except Exception as exc:
@@ -136,7 +145,7 @@ def _first_bad_element(function, expected, actual):
     return int(np.ravel_multi_index(mismatch.index, expected.values[0].shape))
 
 
-def _narrowed(ctx, function, case, expected, actual):
+def _narrowed(ctx, function, case, expected, actual, grads=()):
     """The failure reduced to the one input element that shows it, when one amax serves all.
 
     Hypothesis shrinks the draw, not the dense arrays of special values; a
@@ -150,23 +159,29 @@ def _narrowed(ctx, function, case, expected, actual):
         return None
     small = dataclasses.replace(case, inputs=case.inputs.reshape(-1)[flat_index:flat_index + 1],
                                 amax=case.amax.reshape(case.amax.shape if case.amax.ndim <= 1
-                                                       else (1,)))
+                                                       else (1,)), motif=None)
     small_expected = reference_outcome(ctx, function, small)
-    small_actual = target_outcome(ctx, function, small)
+    small_actual = target_outcome(ctx, function, small, grads=grads)
     message = verdict(function, small_expected, small_actual)
     return None if message is None else (small, small_expected, small_actual, message)
 
 
-def check_call(ctx, function, case) -> None:
-    """Fail the property unless the target does what the reference does on ``case``."""
+def check_call(ctx, function, case, grads=()) -> None:
+    """Fail the property unless the target does what the reference does on ``case``.
+
+    ``grads`` names the tensors ("inputs", "amax") that require grad in the call.
+    """
     expected = reference_outcome(ctx, function, case)
-    actual = target_outcome(ctx, function, case)
+    actual = target_outcome(ctx, function, case, grads=grads)
     message = verdict(function, expected, actual)
     if message is not None:
-        narrowed = _narrowed(ctx, function, case, expected, actual)
+        narrowed = _narrowed(ctx, function, case, expected, actual, grads)
         if narrowed is not None:
             case, expected, actual, message = narrowed
+        if grads:
+            message += f" (with {' and '.join(grads)} requiring grad)"
         ctx.fail(message, call_snippet(
             ctx.target, ctx.device, function, case, rule=ctx.rule, message=message,
             expected=expected.describe(), actual=actual.describe(), semantics=ctx.semantics,
+            grads=grads,
         ), case, function)

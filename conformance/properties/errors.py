@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
+from reference import bounds
+
 from .. import strategies
 from ..strategies import Case
 from ._base import Property, run_examples
@@ -14,7 +16,8 @@ from ._oracle import check_call
 @st.composite
 def error_cases(draw):
     """Calls at the three raising rules and just beside them."""
-    base = draw(strategies.cases(max_side=3), label="base")
+    per_channel = draw(st.booleans(), label="per_channel")
+    base = draw(strategies.cases(per_channel=per_channel, max_side=3), label="base")
     kind = draw(st.sampled_from(["unsigned_negative", "negative_amax", "fp16_scale", "beside"]),
                 label="kind")
     inputs, amax = base.inputs, base.amax
@@ -28,20 +31,26 @@ def error_cases(draw):
         inputs = flat.reshape(inputs.shape).astype(inputs.dtype)
         return Case(inputs, amax, base.num_bits, True, base.narrow_range)
     if kind == "negative_amax":
-        # SPEC 2.3: any negative amax element (-0.0 is not negative).
+        # SPEC 2.3: any negative amax element (-0.0 is not negative); often the last
+        # channel, so a check that looks at amax[0] only is caught.
         flat = amax.astype(np.float64).reshape(-1).copy()
-        flat[draw(st.integers(0, flat.size - 1), label="where")] = draw(
+        where = draw(st.one_of(st.just(flat.size - 1), st.integers(0, flat.size - 1)),
+                     label="where")
+        flat[where] = draw(
             st.sampled_from([-1.0, -2.0**-24, -1e-40, -0.0, -np.inf]), label="negative")
         return Case(inputs, flat.reshape(amax.shape).astype(amax.dtype), base.num_bits,
                     False, base.narrow_range)
     if kind == "fp16_scale":
         # SPEC 3: float16 codes with a scale above 65504 (tiny amax, wide num_bits).
-        amax_value = draw(st.sampled_from([1e-3, 127 / 65504, 127 / 65503, 1e-4, 2.0**-20]),
-                          label="amax")
+        # The float32 neighbours of max_bound / 65504 put the scale in (65504, 65520),
+        # where it rounds to 65504 in float16: the check must read the float32 scale.
+        bits = draw(st.sampled_from([8, 16, 12]), label="num_bits")
+        edge = strategies.fp16_scale_edge(float(bounds(bits, False, base.narrow_range)[1]))
+        amax_value = draw(st.sampled_from([1e-3, 127 / 65504, 127 / 65503, 1e-4, 2.0**-20,
+                                           *edge, *edge]), label="amax")
         with np.errstate(over="ignore"):
             inputs = inputs.astype(np.float16)
-        return Case(inputs, np.asarray(amax_value, np.float32),
-                    draw(st.sampled_from([8, 16, 12]), label="num_bits"), False,
+        return Case(inputs, np.asarray(amax_value, np.float32), bits, False,
                     base.narrow_range)
     return base
 

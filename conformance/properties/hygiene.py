@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -12,7 +14,7 @@ from ..convert import to_numpy
 from ..repro import call_snippet
 from ..strategies import Case
 from ._base import Property, run_examples
-from ._oracle import NAMES, check_call, target_outcome, tensors, verdict
+from ._oracle import NAMES, check_call, returned_tensors, target_outcome, tensors, verdict
 
 
 def _functions(ctx):
@@ -25,13 +27,45 @@ def _fail(ctx, function, case, message, after=(), expected=None, actual=None):
                                    semantics=ctx.semantics, after=after), case, function)
 
 
+def _recorded(fn, inputs, amax, case, results):
+    """``fn``'s call on the case, its result also appended to ``results``."""
+    result = fn(inputs, amax, case.num_bits, case.unsigned, case.narrow_range)
+    results.append(result)
+    return result
+
+
+def _shared(outputs, named):
+    """The name of an input tensor whose memory an output shares, or None."""
+    for out in outputs:
+        if out.numel() == 0:
+            continue
+        storage = out.untyped_storage().data_ptr()
+        for name, tensor in named:
+            if tensor.numel() and tensor.untyped_storage().data_ptr() == storage:
+                return name
+    return None
+
+
 def check_unmodified(ctx):
     def body(case):
         for function in _functions(ctx):
             inputs, amax = tensors(ctx, case)
-            outcome = target_outcome(ctx, function, case, inputs, amax)
+            results = []
+            # The same call through the oracle's checks, keeping the returned tensors.
+            outcome = target_outcome(ctx, function, case, inputs, amax, call=functools.partial(
+                _recorded, getattr(ctx.target, function), inputs, amax, case, results))
             if outcome.problem:
                 _fail(ctx, function, case, outcome.problem)
+            # An output that is (a view of) the inputs or amax: writing to the result,
+            # as callers do, would change the caller's tensors (an identity "fast path").
+            items = returned_tensors(function, results[0])[0] if results else None
+            alias = _shared(items or (), (("inputs", inputs), ("amax", amax)))
+            if alias is not None:
+                _fail(ctx, function, case, f"the call returned a tensor sharing memory with "
+                      f"its {alias} (it must return new tensors)",
+                      after=[f"print(result{'[0]' if function == 'tensor_quant' else ''}"
+                             f".untyped_storage().data_ptr() == "
+                             f"{alias}.untyped_storage().data_ptr())  # True: shared"])
             for name, before, tensor in (("inputs", case.inputs, inputs),
                                          ("amax", case.amax, amax)):
                 mismatch = first_mismatch(before, to_numpy(tensor), name=name)
@@ -193,7 +227,8 @@ def check_deterministic(ctx):
 
 PROPERTIES = [
     Property("inputs_unmodified",
-             "a call leaves its inputs and amax tensors exactly as they were",
+             "a call leaves its inputs and amax tensors exactly as they were, and returns "
+             "tensors that do not share their memory",
              frozenset({"fake_tensor_quant"}), check_unmodified),
     Property("strided_inputs",
              "non-contiguous inputs and amax (transposed, sliced with a step, channels_last, "

@@ -9,7 +9,6 @@ import torch
 from ._base import Kernel, export
 
 CAUGHT_BY = frozenset({"fake_per_tensor", "quant_per_tensor", "fake_per_channel", "quant_per_channel"})
-KNOWN_MISS = "the strategies draw num_bits from 0 to 16 only"
 
 
 class _Kernel(Kernel):

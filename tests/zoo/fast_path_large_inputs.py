@@ -11,7 +11,6 @@ from ._base import Kernel, export
 
 CAUGHT_BY = frozenset({"fake_per_tensor", "quant_per_tensor", "fake_per_channel", "quant_per_channel",
                        "golden_vectors"})
-KNOWN_MISS = "the strategies draw at most a few hundred elements per call"
 
 LARGE = 4096
 

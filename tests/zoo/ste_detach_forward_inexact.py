@@ -10,9 +10,6 @@ import torch
 from ._base import Kernel, export
 
 CAUGHT_BY = frozenset({"ste_gradient", "fake_per_tensor", "fake_per_channel"})
-#: Why the engine is expected to miss it today (the zoo test marks it xfail, strict).
-KNOWN_MISS = ("no property compares forward values computed with inputs.requires_grad=True "
-              "(the gradient properties read only inputs.grad)")
 
 _kernel = Kernel()
 _fake, tensor_quant = export(_kernel)
