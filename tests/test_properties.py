@@ -96,3 +96,39 @@ def test_declared_variations_pass_unless_strict():
     assert _run("declares_half_away", names).conforms
     strict = _run("declares_half_away", names, strict=True)
     assert not strict.conforms
+
+
+#: Extra bug classes, each caught by the property named (no property of its own).
+EXTRA = {"returns_inputs": "inputs_unmodified", "amax_check_first": "errors"}
+
+
+@pytest.mark.parametrize("module", sorted(EXTRA))
+def test_extra_bug_classes_are_caught(module):
+    result = _run(module, [EXTRA[module]]).results[0]
+    assert result.status == "fail", (result.status, result.reason)
+
+
+def test_the_printed_reproduction_pastes_at_any_console_width():
+    import contextlib
+    import io
+
+    from rich.console import Console
+
+    import reference
+    from conformance.compare import bits_equal
+    from conformance.convert import to_numpy
+    from conformance.report import print_summary
+
+    report = _run("round_half_away", ["fake_per_tensor"])
+    out = io.StringIO()
+    print_summary([report], Console(file=out, width=40, force_terminal=False))
+    text = out.getvalue().split("Reproduction (paste into Python):\n", 1)[1]
+    code = compile(text, "<repro>", "exec")  # a wrapped comment line would be a syntax error
+    namespace, printed = {}, io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(code, namespace)
+    assert "tensor(" in printed.getvalue()
+    case = report.results[0].counterexample.case
+    expected = reference.fake_tensor_quant(case.inputs, case.amax, case.num_bits,
+                                           case.unsigned, case.narrow_range)
+    assert not bits_equal(expected, to_numpy(namespace["result"]))

@@ -47,9 +47,9 @@ def test_bfloat16_neighbours_step_one_pattern():
 @FAST
 def test_cases_are_well_formed(case):
     assert case.inputs.dtype in strategies.DTYPES
-    assert case.amax.dtype in (np.dtype(np.float32), np.dtype(np.float16), case.inputs.dtype)
+    assert case.amax.dtype in strategies.DTYPES  # bfloat16/float64 amax meet any inputs
     np.broadcast_shapes(case.inputs.shape, case.amax.shape)
-    assert 0 <= case.num_bits <= 16
+    assert 0 <= case.num_bits <= 16 or case.num_bits in strategies.WIDE_BITS
     if case.unsigned:
         with np.errstate(invalid="ignore"):
             assert not (case.inputs.astype(np.float64) < 0).any()
@@ -100,3 +100,27 @@ def test_inputs_hit_exact_ties():
 def test_amax_values_are_non_negative(data):
     value = data.draw(strategies.amax_values(np.float32, 127.0))
     assert value >= 0
+
+
+def test_num_bits_reaches_past_32_bits():
+    assert _find(strategies.num_bits(), lambda n: n >= 33) >= 33
+
+
+def test_large_inputs_are_drawn_and_their_reproduction_rebuilds_every_bit():
+    import torch
+
+    from conformance.compare import bits_equal
+    from conformance.convert import to_numpy
+    from conformance.repro import _inputs_literal
+
+    case = _find(strategies.cases(allow_large=True), lambda c: c.inputs.size >= 4096)
+    assert case.motif is not None and case.motif.size < 4096
+    text = _inputs_literal(case, "cpu", requires_grad=False)
+    assert len(text) < 60 * case.motif.size  # the motif, not every element
+    rebuilt = eval(text, {"torch": torch, "h": float.fromhex})
+    assert bits_equal(case.inputs, to_numpy(rebuilt))
+
+
+def test_per_tensor_amax_is_often_exactly_the_zero_threshold():
+    drawn = strategies.amax_values(np.float32, 127.0)
+    assert _find(drawn, lambda a: a == EPSILON) == EPSILON
