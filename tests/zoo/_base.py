@@ -66,9 +66,11 @@ class Kernel:
     def round(self, values, input_dtype):
         return torch.round(values)
 
-    # SPEC 2.6: clamp, NaN propagating.
+    # SPEC 2.6: clamp, NaN propagating, an element equal to a bound kept (so
+    # -0.0 stays -0.0, as PyTorch's CPU clamp keeps it; CUDA's returns +0).
     def clamp(self, values, min_bound, max_bound):
-        return torch.clamp(values, min_bound, max_bound)
+        values = torch.where(values < min_bound, min_bound, values)
+        return torch.where(values > max_bound, max_bound, values)
 
     # SPEC 2.7: the scale reported for a zero amax is 1.
     def reported_scale(self, scale, zero):
