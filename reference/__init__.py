@@ -7,43 +7,20 @@ descriptor axis in ``amax``. PyTorch's dtype rules, which bit-exactness
 depends on, are emulated in ``_torch_ops`` and ``_xp``.
 """
 
+from . import descriptor
 from ._xp import BFLOAT16, FLOAT_DTYPES, dtype_name
 from .amax import compute_amax
-from .descriptor import (
-    PREDEFINED,
-    QUANT_DESC_8BIT_CONV1D_WEIGHT_PER_CHANNEL,
-    QUANT_DESC_8BIT_CONV2D_WEIGHT_PER_CHANNEL,
-    QUANT_DESC_8BIT_CONV3D_WEIGHT_PER_CHANNEL,
-    QUANT_DESC_8BIT_CONVTRANSPOSE1D_WEIGHT_PER_CHANNEL,
-    QUANT_DESC_8BIT_CONVTRANSPOSE2D_WEIGHT_PER_CHANNEL,
-    QUANT_DESC_8BIT_CONVTRANSPOSE3D_WEIGHT_PER_CHANNEL,
-    QUANT_DESC_8BIT_LINEAR_WEIGHT_PER_ROW,
-    QUANT_DESC_8BIT_PER_TENSOR,
-    QUANT_DESC_UNSIGNED_8BIT_PER_TENSOR,
-    QuantDescriptor,
-    ScaledQuantDescriptor,
-)
+from .descriptor import *  # noqa: F403  (SPEC 1: the descriptor class and the QUANT_DESC_*)
 from .functions import fake_tensor_quant, ste_gradient, tensor_quant
 from .quantize import EPSILON, bounds
 from .semantics import ARTICLE, Semantics
 
 __all__ = [
+    *descriptor.__all__,
     "ARTICLE",
     "BFLOAT16",
     "EPSILON",
     "FLOAT_DTYPES",
-    "PREDEFINED",
-    "QUANT_DESC_8BIT_CONV1D_WEIGHT_PER_CHANNEL",
-    "QUANT_DESC_8BIT_CONV2D_WEIGHT_PER_CHANNEL",
-    "QUANT_DESC_8BIT_CONV3D_WEIGHT_PER_CHANNEL",
-    "QUANT_DESC_8BIT_CONVTRANSPOSE1D_WEIGHT_PER_CHANNEL",
-    "QUANT_DESC_8BIT_CONVTRANSPOSE2D_WEIGHT_PER_CHANNEL",
-    "QUANT_DESC_8BIT_CONVTRANSPOSE3D_WEIGHT_PER_CHANNEL",
-    "QUANT_DESC_8BIT_LINEAR_WEIGHT_PER_ROW",
-    "QUANT_DESC_8BIT_PER_TENSOR",
-    "QUANT_DESC_UNSIGNED_8BIT_PER_TENSOR",
-    "QuantDescriptor",
-    "ScaledQuantDescriptor",
     "Semantics",
     "bounds",
     "compute_amax",

@@ -10,37 +10,20 @@ from __future__ import annotations
 
 import torch
 
-from reference.descriptor import (  # the descriptor rules are plain Python
-    QUANT_DESC_8BIT_CONV1D_WEIGHT_PER_CHANNEL,
-    QUANT_DESC_8BIT_CONV2D_WEIGHT_PER_CHANNEL,
-    QUANT_DESC_8BIT_CONV3D_WEIGHT_PER_CHANNEL,
-    QUANT_DESC_8BIT_CONVTRANSPOSE1D_WEIGHT_PER_CHANNEL,
-    QUANT_DESC_8BIT_CONVTRANSPOSE2D_WEIGHT_PER_CHANNEL,
-    QUANT_DESC_8BIT_CONVTRANSPOSE3D_WEIGHT_PER_CHANNEL,
-    QUANT_DESC_8BIT_LINEAR_WEIGHT_PER_ROW,
-    QUANT_DESC_8BIT_PER_TENSOR,
-    QUANT_DESC_UNSIGNED_8BIT_PER_TENSOR,
-    QuantDescriptor,
-    ScaledQuantDescriptor,
-)
+# The descriptor rules are plain Python: the reference's class serves as is.
+from reference.descriptor import PREDEFINED, QuantDescriptor, ScaledQuantDescriptor
+
+globals().update(PREDEFINED)  # QUANT_DESC_8BIT_PER_TENSOR and the other predefined ones
 
 __all__ = [
     "CONFORMANCE_TARGET",
     "FakeTensorQuantFunction",
-    "QUANT_DESC_8BIT_CONV1D_WEIGHT_PER_CHANNEL",
-    "QUANT_DESC_8BIT_CONV2D_WEIGHT_PER_CHANNEL",
-    "QUANT_DESC_8BIT_CONV3D_WEIGHT_PER_CHANNEL",
-    "QUANT_DESC_8BIT_CONVTRANSPOSE1D_WEIGHT_PER_CHANNEL",
-    "QUANT_DESC_8BIT_CONVTRANSPOSE2D_WEIGHT_PER_CHANNEL",
-    "QUANT_DESC_8BIT_CONVTRANSPOSE3D_WEIGHT_PER_CHANNEL",
-    "QUANT_DESC_8BIT_LINEAR_WEIGHT_PER_ROW",
-    "QUANT_DESC_8BIT_PER_TENSOR",
-    "QUANT_DESC_UNSIGNED_8BIT_PER_TENSOR",
     "QuantDescriptor",
     "ScaledQuantDescriptor",
     "TensorQuantFunction",
     "fake_tensor_quant",
     "tensor_quant",
+    *PREDEFINED,
 ]
 
 #: Metadata the suite reads (see conformance.targets).
