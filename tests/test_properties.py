@@ -99,7 +99,8 @@ def test_declared_variations_pass_unless_strict():
 
 
 #: Extra bug classes, each caught by the property named (no property of its own).
-EXTRA = {"returns_inputs": "inputs_unmodified", "amax_check_first": "errors"}
+EXTRA = {"returns_inputs": "inputs_unmodified", "amax_check_first": "errors",
+         "thread_dependent": "deterministic"}
 
 
 @pytest.mark.parametrize("module", sorted(EXTRA))

@@ -210,19 +210,59 @@ def check_device(ctx):
 
 # -- determinism --------------------------------------------------------------------
 
+def _other_thread_count(ctx):
+    """An intra-op thread count other than the calls' own (1, or 2 when that is 1)."""
+    import torch
+
+    return 1 if ctx.caller(torch.get_num_threads, what="torch.get_num_threads()") > 1 else 2
+
+
+def _outcome_with_threads(ctx, function, case, threads):
+    """The call with torch's intra-op thread count set to ``threads``, then restored.
+
+    A kernel that splits work by thread count (per-thread partial results, a
+    path for one thread) gives other bits on another machine; large inputs
+    cross the parallel grain size, so the split is exercised.
+    """
+    inputs, amax = tensors(ctx, case)
+    call = functools.partial(_with_threads, threads, getattr(ctx.target, function),
+                             inputs, amax, case)
+    return target_outcome(ctx, function, case, inputs, amax, call=call)
+
+
+def _with_threads(threads, fn, inputs, amax, case):
+    """``fn``'s call with ``threads`` intra-op threads; set here, on the calling thread,
+    because the OpenMP thread count is per thread."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return fn(inputs, amax, case.num_bits, case.unsigned, case.narrow_range)
+    finally:
+        torch.set_num_threads(before)
+
+
 def check_deterministic(ctx):
     def body(case):
         for function in _functions(ctx):
             first = target_outcome(ctx, function, case)
-            for _ in range(2):
-                again = target_outcome(ctx, function, case)
+            threads = _other_thread_count(ctx)
+            for label, again in (
+                    ("a repeated call", target_outcome(ctx, function, case)),
+                    (f"the call with torch.set_num_threads({threads})",
+                     _outcome_with_threads(ctx, function, case, threads))):
                 message = verdict(function, first, again)
                 if message is not None:
-                    _fail(ctx, function, case, f"a repeated call gave a different result: "
+                    _fail(ctx, function, case, f"{label} gave a different result: "
                           f"{message}", expected=f"(first call) {first.describe()}",
-                          actual=f"(repeated call) {again.describe()}")
+                          actual=f"({label}) {again.describe()}",
+                          after=[f"torch.set_num_threads({threads})",
+                                 f"print(target.{function}(inputs, amax, {case.num_bits!r}, "
+                                 f"{case.unsigned!r}, {case.narrow_range!r}))"]
+                          if "threads" in label else ())
 
-    run_examples(ctx, strategies.cases(per_channel=False), body)
+    run_examples(ctx, strategies.cases(per_channel=False, allow_large=True), body)
 
 
 PROPERTIES = [
@@ -242,6 +282,7 @@ PROPERTIES = [
              "every output (and the scale) is on the inputs' device",
              frozenset({"fake_tensor_quant"}), check_device),
     Property("deterministic",
-             "repeated calls with the same arguments give identical bits",
+             "repeated calls with the same arguments give identical bits, also with another "
+             "torch.set_num_threads count",
              frozenset({"fake_tensor_quant"}), check_deterministic),
 ]
