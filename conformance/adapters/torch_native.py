@@ -38,6 +38,11 @@ CONFORMANCE_TARGET = {
 def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
     """Quantize-dequantize through ``torch.fake_quantize_per_{tensor,channel}_affine``."""
     qmin, qmax = integer_range(num_bits, unsigned, narrow_range, Unsupported)
+    if qmax > 2**24:
+        # The article's max_bound is a float32: past 2**24 it is 2**(n-1), not the integer
+        # 2**(n-1) - 1 this kernel takes (and past 62 bits its int64 arithmetic overflows).
+        raise Unsupported(f"num_bits={num_bits}: torch.fake_quantize_* takes integer bounds; "
+                          "the article's float32 max_bound is not one past 2**24")
     plan = layout(inputs.shape, amax.shape)
     x = inputs if tuple(inputs.shape) == plan.shape else inputs.expand(plan.shape)
     # The step the kernel takes: a float32 quotient of the real amax.
