@@ -29,8 +29,11 @@ def tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
     """
     q = quantize(inputs, amax, num_bits, unsigned, narrow_range, semantics=semantics)
     xp = array_namespace(q.scale)
-    # SPEC 3: the FP16 scale-overflow check, on the float32 scale.
-    if q.codes.dtype == FLOAT16 and xp.max(q.scale.astype(np.float64)) > FP16_MAX:
+    # SPEC 3: the FP16 scale-overflow check, on the float32 scale. PyTorch compares a
+    # tensor with the scalar 65504 in the tensor's dtype: a bfloat16 scale (a bfloat16
+    # per-channel amax) meets 65504 rounded to bfloat16, which is 65536.
+    limit = float(np.asarray(FP16_MAX, dtype=np.float64).astype(q.scale.dtype))
+    if q.codes.dtype == FLOAT16 and xp.max(q.scale.astype(np.float64)) > limit:
         raise ValueError(f"scale is too large for FP16 with amax={amax!r}")
     return q.codes, cast(q.scale, q.input_dtype)
 
