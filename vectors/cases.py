@@ -134,6 +134,9 @@ def _dtypes(c: _Cases):
     c.quant("fp16_scale_one_ulp_above_65504", "SPEC 3: scale 65504.004 > 65504 -> ValueError in "
             "tensor_quant; fake_tensor_quant is finite (65504.004 rounds to 65504 in fp16)",
             arr(F16, [1e-3, -1e-3, 2.0**-14]), bits32(0x3AFE1FC3))
+    c.quant("fp16_inf_inputs_amax_beyond_fp16", "SPEC 2.2/2.6: fp16 inf inputs clamp to the bound "
+            "while amax (1e5) does not fit in fp16; the forward is the same with inputs requiring grad",
+            arr(F16, [np.inf, -np.inf, 2.0, np.nan]), arr(F32, 1e5))
     c.quant("fp16_unsigned16_code_rounds_to_inf", "SPEC 2.8: code 65535 cast to fp16 is inf",
             arr(F16, [2.0, 1.0, 0.0]), arr(F32, 2.0), num_bits=16, unsigned=True)
     # 0.0153..., 0.0561..., 0.1787...: codes that differ by one if the float32 scale
