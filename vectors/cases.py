@@ -134,6 +134,11 @@ def _dtypes(c: _Cases):
     c.quant("fp16_scale_one_ulp_above_65504", "SPEC 3: scale 65504.004 > 65504 -> ValueError in "
             "tensor_quant; fake_tensor_quant is finite (65504.004 rounds to 65504 in fp16)",
             arr(F16, [1e-3, -1e-3, 2.0**-14]), bits32(0x3AFE1FC3))
+    # With amax 100 (scale 1.27) these products lie within a float16 ulp of a .5 tie:
+    # rounding the product to float16 first moves each code by one.
+    c.quant("fp16_inputs_computed_in_fp32", "SPEC 2.2: fp16 inputs are multiplied in float32; "
+            "a float16 product would round these near-ties to the other code",
+            arr(F16, [33.47, 34.25, 36.62, 38.97, -33.47, 1.0]), arr(F32, 100.0))
     c.quant("fp16_inf_inputs_amax_beyond_fp16", "SPEC 2.2/2.6: fp16 inf inputs clamp to the bound "
             "while amax (1e5) does not fit in fp16; the forward is the same with inputs requiring grad",
             arr(F16, [np.inf, -np.inf, 2.0, np.nan]), arr(F32, 1e5))

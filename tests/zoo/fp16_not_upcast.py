@@ -8,7 +8,7 @@ import torch
 
 from ._base import Kernel, export
 
-CAUGHT_BY = frozenset({"fake_per_tensor", "quant_per_tensor", "fake_per_channel", "quant_per_channel"})
+CAUGHT_BY = frozenset({"golden_vectors", "fake_per_tensor", "quant_per_tensor", "fake_per_channel", "quant_per_channel"})
 
 
 class _Kernel(Kernel):
