@@ -1,8 +1,10 @@
 """Hypothesis profiles shared by the command line and the project's tests.
 
-``quick`` is the fast default for local runs; ``ci`` is derandomized (the
-same examples on every run, so a CI verdict is reproducible) with no example
-database; ``thorough`` runs 10,000 examples per property for release gates.
+``quick`` is the fast default for local runs and ``ci`` the gate; both are
+derandomized (the same examples on every run and in every process, so a
+verdict is reproducible and a test that expects a failure cannot flake; pass
+``--seed`` for other examples), with no example database. ``thorough`` runs
+10,000 random examples per property for release gates.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ _COMMON = dict(
 )
 
 PROFILES = {
-    "quick": settings(max_examples=40, **_COMMON),
+    "quick": settings(max_examples=40, derandomize=True, database=None, **_COMMON),
     "ci": settings(max_examples=150, derandomize=True, database=None, **_COMMON),
     "thorough": settings(max_examples=10_000, **_COMMON),
 }

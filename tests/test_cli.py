@@ -58,7 +58,7 @@ def test_failures_are_reported_exported_and_replayed(tmp_path):
     vectors = tmp_path / "failures"
     done = conformance("run", "--target", "tests.targets.full_range", "--target", "torch",
                        "--property", "fake_per_tensor", "--property", "ste_gradient",
-                       "--profile", "quick", "--report", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"),
+                       "--profile", "ci", "--report", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"),
                        "--export-failures", str(vectors))
     assert done.returncode == 1, done.stderr
     out = done.stdout
