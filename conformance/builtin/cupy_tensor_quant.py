@@ -34,6 +34,9 @@ import torch
 
 from reference.descriptor import QuantDescriptor, ScaledQuantDescriptor
 
+# The clipped straight-through backward is plain torch ops, the same for both targets.
+from .torch_tensor_quant import _ste
+
 __all__ = [
     "CONFORMANCE_TARGET",
     "KERNEL_OPTIONS",
@@ -258,12 +261,6 @@ def _scales(inputs, amax, plan):
             np.int32(amax.ndim), np.int64(amax.numel()), *_plan_args(plan, plan["codes"]),
         ))
     return scale, scale_in_input_dtype
-
-
-def _ste(inputs, amax, grad_outputs):
-    """Clipped straight-through estimator: pass where ``|x| <= amax`` (torch promotion)."""
-    zero = grad_outputs.new_zeros(1)
-    return torch.where(inputs.abs() <= amax, grad_outputs, zero)
 
 
 class TensorQuantFunction(torch.autograd.Function):
