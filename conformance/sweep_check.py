@@ -159,6 +159,11 @@ def judge_call(name, expected, actual, size, as_group, report, compare):
     return total, items
 
 
+def checked_functions(target) -> list[str]:
+    """fake_tensor_quant always; tensor_quant too where the target exposes it."""
+    return ["fake_tensor_quant"] + (["tensor_quant"] if target.tensor_quant is not None else [])
+
+
 class ChunkChecker:
     """Checks chunks of one plan against one target (one per worker process)."""
 
@@ -167,9 +172,7 @@ class ChunkChecker:
         self.plan = plan
         self.semantics = semantics
         self.keep = keep
-        self.functions = ["fake_tensor_quant"]
-        if target.tensor_quant is not None:
-            self.functions.append("tensor_quant")
+        self.functions = checked_functions(target)
 
     def check(self, number: int) -> ChunkOutcome:
         config, start, stop = self.plan.chunk(number)

@@ -43,7 +43,14 @@ import reference
 from reference import bounds, dtype_name
 
 from .compare import hex_bits
-from .sweep_check import ChunkOutcome, SweepMismatch, _call, _exception_text, judge_call
+from .sweep_check import (
+    ChunkOutcome,
+    SweepMismatch,
+    _call,
+    _exception_text,
+    checked_functions,
+    judge_call,
+)
 from .sweep_plan import PATTERN_DTYPES, SweepConfig, SweepPlan
 
 __all__ = ["CudaChunkChecker", "check_cuda_sweep", "differing", "ftz_safe", "is_nan_bits", "subnormal_bits"]
@@ -138,8 +145,8 @@ def check_cuda_sweep(target, plan: SweepPlan, device: str, jobs) -> None:
     except Exception as exc:  # ImportError, or CUDARuntimeError without a driver
         raise UsageError(
             f"--device {device} runs the reference with CuPy, which is unavailable here "
-            f"({type(exc).__name__}: {exc}); install cupy-cuda12x (or the extra "
-            "'cuda'), or sweep with --device cpu."
+            f"({type(exc).__name__}: {exc}); install the CuPy build of your CUDA "
+            "(extra 'cuda12' or 'cuda13'), or sweep with --device cpu."
         ) from None
     if count < 1:
         raise UsageError("--device cuda: CuPy sees no CUDA device; sweep with --device cpu.")
@@ -165,9 +172,7 @@ class CudaChunkChecker:
         self.plan = plan
         self.semantics = semantics
         self.keep = keep
-        self.functions = ["fake_tensor_quant"]
-        if target.tensor_quant is not None:
-            self.functions.append("tensor_quant")
+        self.functions = checked_functions(target)
         self.dtype, self.uint = PATTERN_DTYPES[plan.dtype]
         self.size = self.dtype.itemsize
 
