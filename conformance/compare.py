@@ -4,6 +4,11 @@ Equal means: same dtype, same shape, and for every element the same bits,
 except that any NaN equals any NaN (payload and sign of a NaN are not part of
 the specification). The sign of zero counts. ``numpy.testing`` treats -0.0 and
 +0.0 as equal, so values are compared through their integer bit patterns.
+
+Every part of the suite that compares results (properties, replay,
+fingerprint, the CPU and GPU sweeps, vectors) uses this module: the flat bit
+view, the canonical bits, and ``differing``, the element-wise "not equal"
+written against an array namespace so that NumPy and CuPy share it.
 """
 
 from __future__ import annotations
@@ -12,21 +17,49 @@ import dataclasses
 
 import numpy as np
 
-from reference import dtype_name
+from reference import UINT, dtype_name
 
-__all__ = ["Mismatch", "bits_equal", "first_mismatch", "hex_bits"]
+__all__ = ["FLOAT_MASKS", "Mismatch", "bit_view", "bits_equal", "canonical_bits", "differing",
+           "first_mismatch", "hex_bits", "is_nan_bits"]
 
-_UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+#: (exponent mask, mantissa mask) of each float width, for tests made on the bits.
+FLOAT_MASKS = {2: (0x7C00, 0x03FF), 4: (0x7F800000, 0x007FFFFF),
+               8: (0x7FF0000000000000, 0x000FFFFFFFFFFFFF)}
 
 
-def _canonical_bits(a: np.ndarray) -> np.ndarray:
-    """Integer bit patterns with every NaN replaced by one canonical NaN."""
-    a = np.ascontiguousarray(a).reshape(-1)
-    bits = a.view(_UINT[a.dtype.itemsize]).copy()
-    nan = np.isnan(a.astype(np.float64))
+def bit_view(a):
+    """The elements of ``a`` (NumPy or CuPy, any float width) as flat unsigned integers."""
+    a = a.reshape(-1)
+    return a.view(UINT[a.dtype.itemsize])
+
+
+def is_nan_bits(xp, bits, itemsize: int):
+    """NaN decided on the bits (no float operation, so no flush-to-zero can touch it)."""
+    exponent, mantissa = (UINT[itemsize].type(m) for m in FLOAT_MASKS[itemsize])
+    return ((bits & exponent) == exponent) & ((bits & mantissa) != 0)
+
+
+def differing(xp, expected, actual):
+    """Flat indices where the bits differ and not both are NaN (same dtype and shape).
+
+    This module's equality in integer operations of ``xp`` (NumPy or CuPy);
+    one reduction decides the common case, identical bits.
+    """
+    eb, ab = bit_view(xp.ascontiguousarray(expected)), bit_view(xp.ascontiguousarray(actual))
+    differ = eb != ab
+    if not bool(differ.any()):
+        return xp.zeros(0, dtype=np.int64)
+    size = expected.dtype.itemsize
+    differ &= ~(is_nan_bits(xp, eb, size) & is_nan_bits(xp, ab, size))
+    return xp.flatnonzero(differ)
+
+
+def canonical_bits(a: np.ndarray) -> np.ndarray:
+    """Integer bit patterns (a copy) with every NaN replaced by one canonical NaN."""
+    bits = bit_view(np.ascontiguousarray(a)).copy()
+    nan = is_nan_bits(np, bits, bits.dtype.itemsize)
     if nan.any():
-        canonical = np.array([np.nan], dtype=a.dtype).view(_UINT[a.dtype.itemsize])[0]
-        bits[nan] = canonical
+        bits[nan] = bit_view(np.array([np.nan], dtype=a.dtype))[0]
     return bits
 
 
@@ -34,7 +67,7 @@ def hex_bits(value, dtype) -> str:
     """The bit pattern of one value of ``dtype`` as ``0x...``."""
     arr = np.asarray(value, dtype=dtype).reshape(1)
     width = arr.dtype.itemsize * 2
-    return f"0x{int(arr.view(_UINT[arr.dtype.itemsize])[0]):0{width}x}"
+    return f"0x{int(arr.view(UINT[arr.dtype.itemsize])[0]):0{width}x}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +98,7 @@ def first_mismatch(expected: np.ndarray, actual: np.ndarray, *, name="output") -
         )
     if expected.size == 0:
         return None
-    eb, ab = _canonical_bits(expected), _canonical_bits(actual)
+    eb, ab = canonical_bits(expected), canonical_bits(actual)
     diff = np.flatnonzero(eb != ab)
     if diff.size == 0:
         return None

@@ -1,4 +1,8 @@
-"""Ready-to-paste reproductions of a failing call.
+"""Failing examples made replayable: paste-ready snippets and golden-vector files.
+
+A snippet (``call_snippet``) is what a person pastes to see the failure;
+a vector (``to_vector`` / ``write_vectors``) is what ``python -m conformance
+replay`` checks forever after. The rest of this docstring is about snippets.
 
 Inputs are written as exact values (``float.fromhex``), so pasting the
 snippet rebuilds the very bits Hypothesis found, in every dtype; expected and
@@ -8,13 +12,16 @@ difference is invisible in decimal.
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 import numpy as np
 
 from reference import dtype_name
 
 from .compare import hex_bits
 
-__all__ = ["array_bits", "import_lines", "tensor_literal", "call_snippet"]
+__all__ = ["array_bits", "import_lines", "tensor_literal", "call_snippet", "to_vector", "write_vectors"]
 
 #: Arrays larger than this are shown only through their first mismatch.
 MAX_SHOWN = 48
@@ -94,3 +101,52 @@ def call_snippet(target, device, function, case, *, rule, message, expected=None
         lines.append(f"# actual:   {actual}")
     lines.append("print(result)")
     return "\n".join(lines)
+
+
+# Golden-vector export: a counterexample of one call becomes a
+# ``tensor-quant-vectors/1`` case whose expected result is the article's.
+def _case_id(target_name, prop, payload) -> str:
+    digest = hashlib.sha1(repr(payload).encode()).hexdigest()[:10]
+    slug = re.sub(r"[^a-z0-9]+", "_", f"{target_name}_{prop}".lower()).strip("_")
+    return f"failure_{slug}_{digest}"
+
+
+def to_vector(counterexample, target_name: str) -> dict | None:
+    """The vector JSON object for a counterexample, or None when it is not one call."""
+    from vectors import expect, io
+
+    from .strategies import Case
+
+    case, function = counterexample.case, counterexample.function
+    if isinstance(case, io.Case):
+        return io.encode_case(case)
+    if not isinstance(case, Case) or function not in ("tensor_quant", "fake_tensor_quant"):
+        return None
+    inputs = {"inputs": np.asarray(case.inputs), "amax": np.asarray(case.amax)}
+    arguments = {"num_bits": case.num_bits, "unsigned": case.unsigned,
+                 "narrow_range": case.narrow_range}
+    with np.errstate(all="ignore"):
+        expected = expect.expected(function, inputs, arguments)
+    payload = (function, case.inputs.tobytes(), case.inputs.dtype.str, case.inputs.shape,
+               case.amax.tobytes(), case.amax.dtype.str, case.amax.shape, sorted(arguments.items()))
+    vcase = io.Case(id=_case_id(target_name, counterexample.property, payload),
+                    rule=f"{counterexample.property}: {counterexample.rule}",
+                    function=function, inputs=inputs, arguments=arguments,
+                    expected=expected, topic="failures")
+    return io.encode_case(vcase)
+
+
+def write_vectors(reports, directory) -> list:
+    """Write every exportable failure of ``reports`` to ``directory``; return the paths."""
+    from vectors import io
+
+    cases, seen = [], set()
+    for report in reports:
+        for result in report.results:
+            vector = getattr(result, "vector", None)
+            if vector is None or vector["id"] in seen:
+                continue
+            seen.add(vector["id"])
+            topic = re.sub(r"[^a-z0-9]+", "_", f"failures_{report.name}".lower()).strip("_")
+            cases.append(io.decode_case(vector, topic))
+    return io.write_cases(cases, directory) if cases else []

@@ -18,10 +18,10 @@ from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
 import reference.variations
 
+from .calls import TargetUnsupported
 from .errors import UsageError
 from .profiles import PROFILES
 from .properties import PROPERTIES, Caller, Context, Counterexample, Falsified, Skip, TargetHung
-from .properties._calls import TargetUnsupported
 
 __all__ = ["DEFAULT_CALL_TIMEOUT", "PropertyResult", "TargetReport", "run_target",
            "select_properties"]
@@ -190,7 +190,7 @@ def _vector(counterexample, target_name):
     if counterexample is None:
         return None
     try:
-        from .repro_vectors import to_vector
+        from .repro import to_vector
 
         return to_vector(counterexample, target_name)
     except Exception:  # exporting is a convenience; the verdict stands without it

@@ -8,7 +8,7 @@ depends on, are emulated in ``_torch_ops`` and ``_xp``.
 """
 
 from . import descriptor
-from ._xp import BFLOAT16, FLOAT_DTYPES, dtype_name
+from ._xp import BFLOAT16, FLOAT_DTYPES, UINT, dtype_name
 from .amax import compute_amax
 from .descriptor import *  # noqa: F403  (SPEC 1: the descriptor class and the QUANT_DESC_*)
 from .functions import fake_tensor_quant, ste_gradient, tensor_quant
@@ -22,6 +22,7 @@ __all__ = [
     "EPSILON",
     "FLOAT_DTYPES",
     "Semantics",
+    "UINT",
     "bounds",
     "compute_amax",
     "dtype_name",

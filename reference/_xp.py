@@ -19,6 +19,7 @@ import numpy as np
 
 __all__ = [
     "BFLOAT16",
+    "UINT",
     "FLOAT_DTYPES",
     "REDUCED_DTYPES",
     "array_namespace",
@@ -32,6 +33,11 @@ BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 FLOAT16 = np.dtype(np.float16)
 FLOAT32 = np.dtype(np.float32)
 FLOAT64 = np.dtype(np.float64)
+
+#: The unsigned integer type of each float width (itemsize -> dtype), for bit views.
+#: The one copy of this table: ``conformance.compare`` builds its equality on it and
+#: ``vectors.io`` writes exact bits with it.
+UINT = {2: np.dtype(np.uint16), 4: np.dtype(np.uint32), 8: np.dtype(np.uint64)}
 
 #: The floating dtypes the article's functions accept, by their PyTorch names.
 FLOAT_DTYPES = {

@@ -86,13 +86,13 @@ def test_expected_failure_is_xfail_and_a_stale_one_is_xpass():
     from conformance.runner import run_target
 
     props = ["fake_per_tensor"]
-    expected = run_target(load_target("tests.targets_variations.expects_rounding"),
+    expected = run_target(load_target("tests.targets.variations.expects_rounding"),
                           profile="quick", properties=props)
     assert [r.status for r in expected.results] == ["xfail"] and expected.conforms
-    stale = run_target(load_target("tests.targets_variations.expects_but_conforms"),
+    stale = run_target(load_target("tests.targets.variations.expects_but_conforms"),
                        profile="quick", properties=props)
     assert [r.status for r in stale.results] == ["xpass"] and not stale.conforms
-    strict = run_target(load_target("tests.targets_variations.expects_rounding"),
+    strict = run_target(load_target("tests.targets.variations.expects_rounding"),
                         profile="quick", properties=props, strict=True)
     assert [r.status for r in strict.results] == ["fail"]  # --strict ignores expectations
 

@@ -42,7 +42,7 @@ def test_cuda_without_a_gpu_exits_2():
 
 
 def test_a_conforming_target_exits_0():
-    done = conformance("run", "--target", "tests.targets.correct", "--profile", "quick",
+    done = conformance("run", "--target", "tests.targets.engine.correct", "--profile", "quick",
                        "--property", "fake_per_tensor", "--property", "descriptor_rules")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "conforms" in done.stdout
@@ -56,7 +56,7 @@ def test_builtin_torch_passes_the_ci_profile():
 
 def test_failures_are_reported_exported_and_replayed(tmp_path):
     vectors = tmp_path / "failures"
-    done = conformance("run", "--target", "tests.targets.full_range", "--target", "torch",
+    done = conformance("run", "--target", "tests.targets.engine.full_range", "--target", "torch",
                        "--property", "fake_per_tensor", "--property", "ste_gradient",
                        "--profile", "ci", "--report", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"),
                        "--export-failures", str(vectors))
@@ -66,11 +66,11 @@ def test_failures_are_reported_exported_and_replayed(tmp_path):
     assert "Rule: fake_tensor_quant with one amax equals the reference" in out
     report = json.loads((tmp_path / "r.json").read_text())
     verdicts = {t["target"]: t["conforms"] for t in report["targets"]}
-    assert verdicts == {"tests.targets.full_range": False, "torch": True}
+    assert verdicts == {"tests.targets.engine.full_range": False, "torch": True}
     assert (tmp_path / "r.xml").read_text().count("<failure") == 1
     files = list(vectors.glob("*.json"))
     assert files, out
-    assert conformance("replay", str(vectors), "--target", "tests.targets.full_range"
+    assert conformance("replay", str(vectors), "--target", "tests.targets.engine.full_range"
                        ).returncode == 1
     replayed = conformance("replay", str(vectors), "--target", "torch")
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
@@ -83,8 +83,8 @@ def test_replay_of_a_missing_folder_exits_2(tmp_path):
 
 @pytest.mark.slow  # tests/test_runner.py covers --isolate in process; this is the CLI path
 def test_isolate_survives_a_crashing_target():
-    done = conformance("run", "--target", "tests.targets.exits", "--target",
-                       "tests.targets.correct", "--isolate", "--profile", "quick",
+    done = conformance("run", "--target", "tests.targets.engine.exits", "--target",
+                       "tests.targets.engine.correct", "--isolate", "--profile", "quick",
                        "--property", "fake_per_tensor", "--property", "quant_per_tensor")
     assert done.returncode == 1
     assert "exited with status 3" in done.stdout
@@ -94,7 +94,7 @@ def test_pytest_gives_the_same_verdicts(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "conformance.pytest_plugin", "--pyargs",
-         "conformance", "--target", "tests.targets.ste_strict", "--conformance-profile", "quick",
+         "conformance", "--target", "tests.targets.engine.ste_strict", "--conformance-profile", "quick",
          "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
          "-k", "ste_gradient or descriptor_rules or quant_per_tensor"],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)

@@ -10,9 +10,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
 @pytest.mark.parametrize("spec, names", [
-    ("tests.targets_variations.half_away", {"round_half_away"}),
-    ("tests.targets_variations.always_narrow", {"always_narrow"}),
-    ("tests.targets_variations.both", {"round_half_away", "always_narrow"}),
+    ("tests.targets.variations.half_away", {"round_half_away"}),
+    ("tests.targets.variations.always_narrow", {"always_narrow"}),
+    ("tests.targets.variations.both", {"round_half_away", "always_narrow"}),
     ("torch", set()),
 ])
 def test_fingerprint_names_the_variations(spec, names):
@@ -35,7 +35,7 @@ def test_fingerprint_of_torch_native():
 
 
 def test_unrelated_bug_fits_nothing(capsys):
-    spec = "tests.targets_variations.code_five_bug"
+    spec = "tests.targets.variations.code_five_bug"
     fp = fingerprint(load_target(spec))
     assert not fp.fits and fp.mismatches > 0 and fp.first_mismatches
     assert main(["fingerprint", "--target", spec]) == 1
@@ -44,7 +44,7 @@ def test_unrelated_bug_fits_nothing(capsys):
 
 
 def test_command_exit_zero_and_evidence(capsys):
-    assert main(["fingerprint", "--target", "tests.targets_variations.half_away"]) == 0
+    assert main(["fingerprint", "--target", "tests.targets.variations.half_away"]) == 0
     out = capsys.readouterr().out
     assert "FITS: round_half_away" in out
     assert "rounding=half_even" in out  # the evidence against the nearest alternative

@@ -34,7 +34,7 @@ BROKEN = {
 
 
 def _run(module, names, profile="ci", **kwargs):
-    return run_target(load_target(f"tests.targets.{module}"), profile=profile,
+    return run_target(load_target(f"tests.targets.engine.{module}"), profile=profile,
                       properties=names, **kwargs)
 
 
@@ -118,7 +118,7 @@ def test_the_printed_reproduction_pastes_at_any_console_width():
     import reference
     from conformance.compare import bits_equal
     from conformance.convert import to_numpy
-    from conformance.report import print_summary
+    from conformance.verdicts import print_summary
 
     report = _run("round_half_away", ["fake_per_tensor"])
     out = io.StringIO()

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 def test_report_writes_page_json_plot_and_variations(tmp_path, capsys):
     pytest.importorskip("matplotlib", reason="the report's plots need the extra [report]")
-    rc = main(["report", "--target", "tests.targets_variations.half_away",
+    rc = main(["report", "--target", "tests.targets.variations.half_away",
                "--target", "no_such_module_for_the_report", "--out", str(tmp_path),
                "--profile", "quick"])
     assert rc == 0

@@ -9,13 +9,13 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conformance.isolate import run_target_isolated
-from conformance.report import write_json, write_junit
 from conformance.runner import CONFORMING, run_target
 from conformance.targets import load_target
+from conformance.verdicts import write_json, write_junit
 
 
 def _target(name):
-    return load_target(f"tests.targets.{name}")
+    return load_target(f"tests.targets.engine.{name}")
 
 
 def test_properties_skip_with_the_missing_part_named():
@@ -70,7 +70,7 @@ def test_strict_ignores_expectations(monkeypatch):
 
 
 def test_isolate_reports_os_exit_as_the_running_property_and_goes_on():
-    report = run_target_isolated("tests.targets.exits", name="exits", profile="quick",
+    report = run_target_isolated("tests.targets.engine.exits", name="exits", profile="quick",
                                  properties=["fake_per_tensor", "quant_per_tensor"])
     crashed, survived = report.results
     assert crashed.status == "fail" and "exited with status 3" in crashed.reason
@@ -79,7 +79,7 @@ def test_isolate_reports_os_exit_as_the_running_property_and_goes_on():
 
 
 def test_isolate_reports_a_segfault():
-    report = run_target_isolated("tests.targets.segfaults", name="segfaults", profile="quick",
+    report = run_target_isolated("tests.targets.engine.segfaults", name="segfaults", profile="quick",
                                  properties=["fake_per_tensor", "quant_per_tensor", "errors"])
     statuses = [(r.property, r.status) for r in report.results]
     assert statuses[0] == ("fake_per_tensor", "pass")
@@ -92,7 +92,7 @@ def test_isolate_reports_a_segfault():
 def test_isolate_gives_the_same_verdicts_as_in_process():
     names = ["ste_gradient", "descriptor_rules"]
     inside = run_target(_target("ste_strict"), properties=names)
-    outside = run_target_isolated("tests.targets.ste_strict", name="x", properties=names)
+    outside = run_target_isolated("tests.targets.engine.ste_strict", name="x", properties=names)
     assert [r.status for r in inside.results] == [r.status for r in outside.results]
     assert inside.results[0].reason == outside.results[0].reason
 

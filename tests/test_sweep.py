@@ -1,6 +1,6 @@
 """Exhaustive sweeps: they pass for the torch target, catch planted bugs exactly, resume and shard.
 
-The broken kernels live in ``tests/targets_sweep`` (one bug each). Every
+The broken kernels live in ``tests/targets/sweep`` (one bug each). Every
 sweep here is a small grid (whole 16-bit dtypes, a few configurations, or
 one float32 chunk) so that the file runs in seconds; the full sweeps are
 marked ``slow``.
@@ -16,7 +16,7 @@ import pytest
 from conformance.cli import main
 from conformance.errors import UsageError
 from conformance.sweep import run_sweep
-from conformance.sweep_plan import Shard, SweepPlan, default_amaxes
+from conformance.sweep.plan import Shard, SweepPlan, default_amaxes
 
 EPS = 2.0**-24
 
@@ -48,7 +48,7 @@ def test_torch_target_passes_a_small_grid_of_every_16_bit_pattern(dtype):
 
 
 def test_the_correct_switchable_kernel_passes():
-    assert sweep("tests.targets_sweep.correct", plan(num_bits=(2, 8), ranges=(True, False),
+    assert sweep("tests.targets.sweep.correct", plan(num_bits=(2, 8), ranges=(True, False),
                                                amaxes=(0.0, EPS, 1.0))).passed
 
 
@@ -73,18 +73,18 @@ BROKEN = {
 @pytest.mark.parametrize("kernel", sorted(BROKEN))
 def test_a_broken_kernel_fails_with_its_exact_first_mismatch(kernel):
     p, want = BROKEN[kernel]
-    report = sweep(f"tests.targets_sweep.{kernel}", p)
+    report = sweep(f"tests.targets.sweep.{kernel}", p)
     assert not report.passed and report.mismatch_count > 0
     first = report.mismatches[0]
     got = dict(function=first.function, output=first.output, input_bits=first.input_bits,
                expected=first.expected, actual=first.actual, num_bits=first.config.num_bits,
                narrow_range=first.config.narrow_range, amax=float(first.config.amax))
     assert got == want
-    assert first.input_bits in first.reproduction(f"tests.targets_sweep.{kernel}")
+    assert first.input_bits in first.reproduction(f"tests.targets.sweep.{kernel}")
 
 
 def test_unsigned_negatives_must_raise_as_one_call():
-    report = sweep("tests.targets_sweep.unsigned_accepts_negative", plan(signs=(True,)))
+    report = sweep("tests.targets.sweep.unsigned_accepts_negative", plan(signs=(True,)))
     assert report.mismatch_count > 0
     first = report.mismatches[0]
     assert (first.output, first.actual) == ("exception", "no exception")
@@ -95,7 +95,7 @@ def test_unsigned_negatives_must_raise_as_one_call():
 def test_one_float32_chunk_finds_the_tie_with_start_chunk_and_fail_fast():
     # 0x3b810204 * 127 rounds to exactly 0.5 in float32: chunk 0x3b8 of 2**20 patterns.
     p = plan("float32", chunk_size=1 << 20)
-    report = sweep("tests.targets_sweep.half_away", p, start_chunk=0x3B8, fail_fast=True)
+    report = sweep("tests.targets.sweep.half_away", p, start_chunk=0x3B8, fail_fast=True)
     assert (report.first_chunk, report.chunks_done) == (0x3B8, 1)
     first = report.mismatches[0]
     assert (first.input_bits, first.expected, first.actual) == ("0x3b810204", "0x00000000",
@@ -106,9 +106,9 @@ def test_one_float32_chunk_finds_the_tie_with_start_chunk_and_fail_fast():
 def test_worker_processes_give_the_same_verdict():
     p, want = BROKEN["always_narrow"]
     p = SweepPlan(p.dtype, p.configs, 1 << 14)  # four chunks for two workers
-    report = sweep("tests.targets_sweep.always_narrow", p, jobs=2)
+    report = sweep("tests.targets.sweep.always_narrow", p, jobs=2)
     assert report.mismatches[0].input_bits == want["input_bits"]
-    assert report.mismatch_count == sweep("tests.targets_sweep.always_narrow", p).mismatch_count
+    assert report.mismatch_count == sweep("tests.targets.sweep.always_narrow", p).mismatch_count
 
 
 # -- chunks, shards, resume -----------------------------------------------------
@@ -137,16 +137,16 @@ def test_default_amaxes_hold_the_thresholds():
 
 def test_resume_continues_where_a_stopped_sweep_left(tmp_path):
     p = SweepPlan("float16", plan(num_bits=(2, 8), ranges=(True, False)).configs, 1 << 14)
-    full = sweep("tests.targets_sweep.always_narrow", p)
+    full = sweep("tests.targets.sweep.always_narrow", p)
     resume = str(tmp_path / "state.json")
-    stopped = sweep("tests.targets_sweep.always_narrow", p, resume=resume, fail_fast=True)
+    stopped = sweep("tests.targets.sweep.always_narrow", p, resume=resume, fail_fast=True)
     assert stopped.first_chunk + stopped.chunks_done < p.chunk_count
     state = json.loads((tmp_path / "state.json").read_text())
     assert state["next_chunk"] == stopped.chunks_done and not state["complete"]
-    rest = sweep("tests.targets_sweep.always_narrow", p, resume=resume)
+    rest = sweep("tests.targets.sweep.always_narrow", p, resume=resume)
     assert rest.first_chunk == stopped.chunks_done
     assert rest.mismatch_count == full.mismatch_count and rest.inputs == full.inputs
-    again = sweep("tests.targets_sweep.always_narrow", p, resume=resume)
+    again = sweep("tests.targets.sweep.always_narrow", p, resume=resume)
     assert again.chunks_done == 0 and json.loads((tmp_path / "state.json").read_text())["complete"]
 
 
@@ -168,7 +168,7 @@ def test_cli_exit_codes_and_report(capsys, tmp_path):
     assert main(SMALL + ["--target", "torch", "--json", str(out)]) == 0
     assert "PASS" in capsys.readouterr().out
     assert json.loads(out.read_text())["passed"] is True
-    assert main(SMALL + ["--target", "tests.targets_sweep.always_narrow"]) == 1
+    assert main(SMALL + ["--target", "tests.targets.sweep.always_narrow"]) == 1
     text = capsys.readouterr().out
     assert "MISMATCH" in text and "reproduce the first" in text and "FAIL" in text
 

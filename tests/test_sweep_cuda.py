@@ -1,6 +1,6 @@
 """``sweep --device cuda``: the GPU checker, on the CPU where it can be, on the GPU where it must.
 
-``conformance.sweep_cuda.CudaChunkChecker`` is written against an array
+``conformance.sweep.cuda.CudaChunkChecker`` is written against an array
 namespace and a torch device, so the first half of this file runs it with
 NumPy and torch on the CPU and holds it to the CPU checker's verdicts and
 exact first mismatches. The second half (marker ``cuda``) runs the real
@@ -14,16 +14,15 @@ import numpy as np
 import pytest
 
 from conformance.cli import main
-from conformance.sweep_check import ChunkChecker
-from conformance.sweep_cuda import (
+from conformance.compare import differing, is_nan_bits
+from conformance.sweep.check import ChunkChecker
+from conformance.sweep.cuda import (
     CudaChunkChecker,
-    differing,
     ftz_safe,
-    is_nan_bits,
     strictly_negative_bits,
     subnormal_bits,
 )
-from conformance.sweep_plan import SweepPlan
+from conformance.sweep.plan import SweepPlan
 from conformance.targets import load_target
 from reference.variations import combine
 
@@ -112,7 +111,7 @@ def test_every_float16_pattern_of_the_torch_target_passes_like_on_cpu():
     ("unsigned_accepts_negative", plan(signs=(True,))),
 ])
 def test_broken_kernels_give_the_cpu_checkers_exact_first_mismatches(kernel, p):
-    cpu, gpu_code = _both(f"tests.targets_sweep.{kernel}", p, range(p.chunk_count))
+    cpu, gpu_code = _both(f"tests.targets.sweep.{kernel}", p, range(p.chunk_count))
     assert cpu == gpu_code
     assert sum(count for _, count, _ in gpu_code) > 0
 
@@ -140,7 +139,7 @@ def test_device_cuda_without_cuda_exits_2_with_the_fix(capsys):
 @pytest.mark.parametrize("args,message", [
     (["--target", "torch", "--dtype", "bfloat16"], "no bfloat16"),
     (["--target", "torch", "--dtype", "float16", "--jobs", "2"], "one process"),
-    (["--target", "tests.targets_sweep.half_away", "--dtype", "float16"], "not cuda"),
+    (["--target", "tests.targets.sweep.half_away", "--dtype", "float16"], "not cuda"),
 ])
 def test_device_cuda_refuses_what_it_cannot_sweep(capsys, args, message):
     assert main(["sweep", *args, "--device", "cuda", "--no-progress"]) == 2
@@ -204,5 +203,5 @@ def test_gpu_checker_agrees_with_the_cpu_on_subnormal_chunks(amax):
 ])
 def test_gpu_checker_finds_the_broken_kernels_first_mismatch(kernel, p):
     # The broken kernels are torch code: the same module runs on cuda.
-    cpu, gpu = _gpu(f"tests.targets_sweep.{kernel}", p, range(p.chunk_count))
+    cpu, gpu = _gpu(f"tests.targets.sweep.{kernel}", p, range(p.chunk_count))
     assert cpu == gpu and sum(count for _, count, _ in gpu) > 0

@@ -45,7 +45,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from reference import FLOAT_DTYPES, dtype_name
+from reference import FLOAT_DTYPES, UINT, dtype_name
 
 __all__ = [
     "DATA_DIR",
@@ -68,7 +68,6 @@ FORMAT = "tensor-quant-vectors/1"
 DATA_DIR = pathlib.Path(__file__).resolve().parent / "data"
 FUNCTIONS = ("tensor_quant", "fake_tensor_quant", "ste_gradient", "descriptor",
              "predefined_descriptor")
-_UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 class VectorFormatError(ValueError):
@@ -123,11 +122,11 @@ def _shortest_decimal(value, dtype) -> str:
         return "nan"
     if np.isinf(v) or v == 0:
         return repr(v)
-    want = np.array(v, dtype=dtype).view(_UINT[dtype.itemsize])
+    want = np.array(v, dtype=dtype).view(UINT[dtype.itemsize])
     for digits in range(1, 18):
         text = f"{v:.{digits}g}"
         with np.errstate(over="ignore"):  # 7e+04 overflows float16: not the one
-            if np.array(float(text), dtype=dtype).view(_UINT[dtype.itemsize]) == want:
+            if np.array(float(text), dtype=dtype).view(UINT[dtype.itemsize]) == want:
                 return text
     return repr(v)
 
@@ -140,7 +139,7 @@ def encode_array(array) -> dict:
         raise VectorFormatError(f"only floating arrays can be stored, got dtype {name}.")
     flat = np.ascontiguousarray(array).reshape(-1)
     width = array.dtype.itemsize * 2
-    bits = flat.view(_UINT[array.dtype.itemsize])
+    bits = flat.view(UINT[array.dtype.itemsize])
     return {
         "dtype": name,
         "shape": list(array.shape),
@@ -154,7 +153,7 @@ def decode_array(obj: Mapping, where: str = "array") -> np.ndarray:
     try:
         dtype = FLOAT_DTYPES[obj["dtype"]]
         shape = tuple(int(n) for n in obj["shape"])
-        bits = np.array([int(b, 16) for b in obj["bits"]], dtype=_UINT[dtype.itemsize])
+        bits = np.array([int(b, 16) for b in obj["bits"]], dtype=UINT[dtype.itemsize])
     except (KeyError, TypeError, ValueError) as exc:
         raise VectorFormatError(
             f"{where}: an array needs dtype (one of {', '.join(FLOAT_DTYPES)}), shape and "
@@ -174,7 +173,7 @@ def _check_values(array, values, where):
     flat = array.reshape(-1)
     if len(values) != flat.size:
         raise VectorFormatError(f"{where}: {len(values)} values for {flat.size} bits.")
-    width = _UINT[array.dtype.itemsize]
+    width = UINT[array.dtype.itemsize]
     for i, (bit_value, text) in enumerate(zip(flat, values, strict=True)):
         same_nan = np.isnan(float(bit_value)) and text.lstrip("+-") == "nan"
         with np.errstate(over="ignore"):

@@ -84,7 +84,7 @@ def run(args) -> int:
 
 
 def _write_outputs(args, reports) -> None:
-    from ..report import print_summary, write_json, write_junit
+    from ..verdicts import print_summary, write_json, write_junit
 
     print_summary(reports, Console())
     if args.report:
@@ -92,7 +92,7 @@ def _write_outputs(args, reports) -> None:
     if args.junit:
         write_junit(reports, args.junit)
     if args.export_failures:
-        from ..repro_vectors import write_vectors
+        from ..repro import write_vectors
 
         paths = write_vectors(reports, args.export_failures)
         print(f"wrote {len(paths)} vector file(s) to {args.export_failures}"

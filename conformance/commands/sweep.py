@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 
 from ..errors import UsageError
-from ..sweep import default_jobs, run_sweep
-from ..sweep_plan import PATTERN_DTYPES, Shard, SweepPlan
+from ..sweep import PATTERN_DTYPES, Shard, SweepPlan, default_jobs, run_sweep
 
 _SIXTEEN_BIT_CHUNK = 1 << 16
 _FLOAT32_CHUNK = 1 << 20

@@ -6,9 +6,9 @@ suite's stable ids (reports, expectations files and ``--property`` use them).
 
 from __future__ import annotations
 
+from ..calls import Caller, TargetHung
 from . import descriptor, errors, golden, gradients, hygiene, values
 from ._base import Context, Counterexample, Falsified, Property, Skip
-from ._calls import Caller, TargetHung
 
 __all__ = ["PROPERTIES", "Caller", "Context", "Counterexample", "Falsified", "Property", "Skip",
            "TargetHung"]

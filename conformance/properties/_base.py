@@ -15,7 +15,7 @@ from collections.abc import Callable
 from hypothesis import given, reject, settings
 from hypothesis import seed as hypothesis_seed
 
-from ._calls import TargetUnsupported
+from ..calls import TargetUnsupported
 
 __all__ = ["Context", "Counterexample", "Falsified", "Property", "Skip", "run_examples"]
 

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 import reference
 
+from ..calls import TargetHung
 from ..compare import first_mismatch
 from ._base import Property, run_examples
-from ._calls import TargetHung
 
 ATTRIBUTES = ("num_bits", "name", "fake_quant", "axis", "learn_amax", "amax", "scale_amax",
               "calib_method", "unsigned", "narrow_range")

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from reference import bounds
 
 from .. import strategies
+from ..oracle import check_call
 from ..strategies import Case
 from ._base import Property, run_examples
-from ._oracle import check_call
 
 
 @st.composite

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..calls import TargetHung
 from ..compare import first_mismatch
 from ..convert import to_numpy, to_torch
+from ..oracle import NAMES, returned_tensors
 from ..repro import array_bits, call_snippet, tensor_literal
 from ..strategies import Case
 from ._base import Property, Skip
-from ._calls import TargetHung
-from ._oracle import NAMES, returned_tensors
 from .descriptor import attribute_mismatch, build
 
 ARRAY_FUNCTIONS = ("tensor_quant", "fake_tensor_quant", "ste_gradient")

@@ -8,12 +8,12 @@ from hypothesis import strategies as st
 import reference
 
 from .. import strategies
+from ..calls import TargetHung
 from ..compare import first_mismatch
 from ..convert import to_numpy, to_torch
+from ..oracle import NAMES, reference_outcome, returned_tensors
 from ..repro import array_bits, call_snippet, tensor_literal
 from ._base import Property, run_examples
-from ._calls import TargetHung
-from ._oracle import NAMES, reference_outcome, returned_tensors
 
 FUNCTIONS = ("fake_tensor_quant", "tensor_quant")
 

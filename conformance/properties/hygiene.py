@@ -11,10 +11,10 @@ from hypothesis.extra import numpy as hnp
 from .. import strategies
 from ..compare import first_mismatch
 from ..convert import to_numpy
+from ..oracle import NAMES, check_call, returned_tensors, target_outcome, tensors, verdict
 from ..repro import call_snippet
 from ..strategies import Case
 from ._base import Property, run_examples
-from ._oracle import NAMES, check_call, returned_tensors, target_outcome, tensors, verdict
 
 
 def _functions(ctx):
@@ -187,7 +187,7 @@ def check_degenerate(ctx):
 # -- output device ------------------------------------------------------------------
 
 def check_device(ctx):
-    from ._oracle import invoke, returned_tensors
+    from ..oracle import invoke, returned_tensors
 
     def body(case):
         for function in _functions(ctx):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from .. import strategies
+from ..oracle import check_call
 from ._base import Property, run_examples
-from ._oracle import check_call
 
 #: Which tensors require grad: mostly none; sometimes the inputs or the amax, because
 #: a kernel may take another path when autograd records (a detach-style STE that

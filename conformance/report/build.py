@@ -1,0 +1,57 @@
+"""The docs report's content for one target: what ``python -m conformance report`` writes.
+
+Runs the suite on the target (strict and with its declared variations),
+fingerprints it, measures how far it is from the article per dtype and
+plots that distance. A target whose package is missing is listed as not run,
+with the install command.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..expectations import load_expectations
+from ..fingerprint import fingerprint, observe
+from ..runner import run_target
+from ..targets import TargetError, load_target
+from .distance import measure, plot
+
+__all__ = ["DEFAULT_TARGETS", "target_entry"]
+
+DEFAULT_TARGETS = ("torch", "torch-native", "modelopt", "onnxruntime", "onnx-reference")
+
+
+def target_entry(spec: str, *, device: str, profile: str, out: str) -> dict:
+    """One target's part of the report: verdicts, fingerprints, expectations, distance, plot."""
+    try:
+        target = load_target(spec)
+    except TargetError as exc:
+        return {"spec": spec, "name": spec, "skipped": str(exc)}
+    print(f"report: {spec} ...", file=sys.stderr)
+    declared = run_target(target, device=device, profile=profile)
+    strict = run_target(target, device=device, profile=profile, strict=True)
+    observed = observe(target, device)
+    fp = fingerprint(target, device, observed=observed)
+    if not fp.fits:  # does the per-tensor path alone fit? (kernels whose paths differ)
+        per_tensor = [(p, o) for p, o in observed[0] if p.amax.size == 1]
+        fp_per_tensor = fingerprint(target, device, observed=(per_tensor, observed[1]))
+    else:
+        fp_per_tensor = None
+    expectations = (load_expectations(target.expectations, device)
+                    if target.expectations else {})
+    entry = {
+        "spec": spec, "name": target.name, "variations": list(target.variations),
+        "declared": declared.to_json(), "strict": strict.to_json(),
+        "fingerprint": fp.to_json(),
+        "fingerprint_per_tensor": fp_per_tensor and fp_per_tensor.to_json(),
+        "expectations": {k: {"reason": v.reason, "evidence": v.evidence}
+                         for k, v in expectations.items()},
+    }
+    table = measure(observed[0])
+    entry["distance"] = table
+    if any(sum(v for b, v in row.items() if b != "equal") for row in table.values()):
+        name = f"report_{spec.replace('-', '_').replace('.', '_')}.png"
+        plot(target.name, table, os.path.join(out, name))
+        entry["plot"] = name
+    return entry

@@ -1,0 +1,120 @@
+"""What the sweep's CPU and GPU checkers share: the mismatch record and the judging of one call.
+
+A module of its own (Hypothesis' ``_array_helpers`` pattern) so that neither
+checker reaches into the other's private names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .plan import PATTERN_DTYPES, SweepConfig
+
+__all__ = ["ChunkOutcome", "SweepMismatch", "call_safely", "checked_functions", "exception_text",
+           "judge_call"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepMismatch:
+    """One input on which the target and the reference disagree, in exact bits."""
+
+    chunk: int
+    function: str  # fake_tensor_quant or tensor_quant
+    output: str  # outputs, scale, dtype, shape or exception
+    config: SweepConfig
+    input_dtype: str
+    input_bits: str
+    expected: str  # bits, or the exception expected
+    actual: str
+    detail: str = ""
+
+    def describe(self) -> str:
+        text = (
+            f"chunk {self.chunk}: {self.function} {self.output} for input "
+            f"{self.input_bits} ({self.input_dtype}), {self.config.describe()}: "
+            f"expected {self.expected}, got {self.actual}"
+        )
+        return f"{text} ({self.detail})" if self.detail else text
+
+    def reproduction(self, target_spec: str) -> str:
+        """A snippet that calls the target on this one input."""
+        c = self.config
+        uint = "uint16" if PATTERN_DTYPES[self.input_dtype][0].itemsize == 2 else "uint32"
+        view = "reference.BFLOAT16" if self.input_dtype == "bfloat16" else f"np.{self.input_dtype}"
+        amax_view = "reference.BFLOAT16" if c.amax_dtype == "bfloat16" else f"np.{c.amax_dtype}"
+        amax_uint = "uint16" if PATTERN_DTYPES[c.amax_dtype][0].itemsize == 2 else "uint32"
+        return (
+            "import numpy as np, reference; from conformance.convert import to_torch; "
+            "from conformance.targets import load_target; "
+            f"x = to_torch(np.array([{self.input_bits}], dtype=np.{uint}).view({view})); "
+            f"amax = to_torch(np.array([0x{c.amax_bits:x}], dtype=np.{amax_uint})"
+            f".view({amax_view}).reshape(())); "
+            f"print(load_target({target_spec!r}).{self.function}(x, amax, {c.num_bits}, "
+            f"{c.unsigned}, {c.narrow_range}))"
+        )
+
+    def as_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["config"] = self.config.as_dict()
+        return d
+
+
+@dataclasses.dataclass(frozen=True)
+class ChunkOutcome:
+    """What one chunk found: inputs checked, differing elements, the first few."""
+
+    chunk: int
+    inputs: int
+    mismatch_count: int
+    mismatches: tuple[SweepMismatch, ...]
+
+
+def call_safely(function, *args, **kwargs):
+    try:
+        return function(*args, **kwargs), None
+    except Exception as exc:  # a misbehaving target is reported, the sweep goes on
+        return None, exc
+
+
+def exception_text(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}({text[:80]!r})"
+
+
+def judge_call(name, expected, actual, size, as_group, report, compare):
+    """The mismatches of one call, given ``(result, exception)`` pairs of both sides.
+
+    Shared by the CPU and GPU checkers: exceptions must match in type;
+    ``tensor_quant`` must return a pair; then ``compare(output, expected,
+    actual) -> (count, mismatches)`` judges each output.
+    """
+    (expected, expected_exc), (actual, actual_exc) = expected, actual
+    if expected_exc is not None or actual_exc is not None:
+        if expected_exc is not None and actual_exc is not None and isinstance(
+            actual_exc, type(expected_exc)
+        ):
+            return 0, []
+        exp = exception_text(expected_exc) if expected_exc else "a result"
+        act = exception_text(actual_exc) if actual_exc else "a result"
+        group = f"one call on the {size} patterns of the chunk" if as_group else ""
+        return size or 1, [report("exception", 0, f"to raise {exp}" if expected_exc else exp,
+                                  act if actual_exc else "no exception", group)]
+    if name == "tensor_quant":
+        try:
+            outputs, scale = actual
+        except (TypeError, ValueError):
+            return size, [report("outputs", 0, "a pair (outputs, scale)", type(actual).__name__)]
+        pairs = [("outputs", expected[0], outputs), ("scale", expected[1], scale)]
+    else:
+        pairs = [("outputs", expected, actual)]
+    total, items = 0, []
+    for output, exp, act in pairs:
+        n, found = compare(output, exp, act)
+        total += n
+        items += found
+    return total, items
+
+
+def checked_functions(target) -> list[str]:
+    """fake_tensor_quant always; tensor_quant too where the target exposes it."""
+    return ["fake_tensor_quant"] + (["tensor_quant"] if target.tensor_quant is not None else [])
