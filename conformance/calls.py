@@ -11,7 +11,10 @@ from __future__ import annotations
 import queue
 import threading
 
-__all__ = ["Caller", "TargetHung", "TargetUnsupported"]
+__all__ = ["DEFAULT_CALL_TIMEOUT", "Caller", "TargetHung", "TargetUnsupported"]
+
+#: Seconds one call of a target may take before it counts as hung (``--call-timeout``).
+DEFAULT_CALL_TIMEOUT = 30.0
 
 
 class TargetHung(Exception):
@@ -30,7 +33,7 @@ class TargetUnsupported(BaseException):
 class Caller:
     """Runs callables on one worker thread with a timeout per call."""
 
-    def __init__(self, timeout: float = 30.0):
+    def __init__(self, timeout: float = DEFAULT_CALL_TIMEOUT):
         self.timeout = timeout
         self.hung: str | None = None  # what hung, once something has
         self._jobs: queue.Queue | None = None

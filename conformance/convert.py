@@ -10,28 +10,13 @@ import numpy as np
 
 from reference import BFLOAT16
 
-__all__ = ["to_numpy", "to_torch", "torch_dtype"]
+__all__ = ["to_numpy", "to_torch"]
 
 
 def _torch():
     import torch
 
     return torch
-
-
-def torch_dtype(dtype):
-    """The torch dtype of a NumPy (or ml_dtypes) floating dtype."""
-    torch = _torch()
-    table = {
-        np.dtype(np.float16): torch.float16,
-        BFLOAT16: torch.bfloat16,
-        np.dtype(np.float32): torch.float32,
-        np.dtype(np.float64): torch.float64,
-    }
-    try:
-        return table[np.dtype(dtype)]
-    except KeyError:
-        raise TypeError(f"no torch dtype for {np.dtype(dtype)}") from None
 
 
 def to_torch(array, device="cpu", *, requires_grad=False):

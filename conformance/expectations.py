@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from .devices import DEVICES
 from .errors import UsageError
 
 try:
@@ -39,17 +40,15 @@ class Expectation:
     property: str
     reason: str
     evidence: str = ""
-    devices: tuple[str, ...] = ("cpu", "cuda")
+    devices: tuple[str, ...] = DEVICES
 
     def __str__(self) -> str:
         return self.reason
 
 
-def _known_properties() -> frozenset[str] | None:
-    try:
-        from .properties import PROPERTIES
-    except ImportError:
-        return None
+def _known_properties() -> frozenset[str]:
+    from .properties import PROPERTIES  # late: the registry imports the whole engine
+
     return frozenset(PROPERTIES)
 
 
@@ -81,8 +80,8 @@ def load_expectations(path, device: str | None = None) -> dict[str, Expectation]
         if extra:
             raise UsageError(f"expectations file {path}: [{prop}] has unknown keys "
                              f"{sorted(extra)}; allowed: reason, evidence, devices.")
-        devices = entry.get("devices", ["cpu", "cuda"])
-        if not isinstance(devices, list) or not set(devices) <= {"cpu", "cuda"}:
+        devices = entry.get("devices", list(DEVICES))
+        if not isinstance(devices, list) or not set(devices) <= set(DEVICES):
             raise UsageError(f"expectations file {path}: [{prop}] devices must be a list of "
                              f"\"cpu\" and/or \"cuda\", got {devices!r}.")
         expectation = Expectation(prop, entry["reason"].strip(),

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 
+from .calls import DEFAULT_CALL_TIMEOUT
 from .properties import PROPERTIES
 from .runner import PropertyResult, TargetReport, select_properties
 
@@ -37,7 +38,7 @@ def _describe_exit(code: int) -> str:
 
 
 def run_target_isolated(spec: str, *, name: str, device="cpu", profile="ci", seed=None,
-                        properties=None, strict=False, call_timeout=30.0,
+                        properties=None, strict=False, call_timeout=DEFAULT_CALL_TIMEOUT,
                         stall_timeout: float | None = None, on_start=None, on_result=None,
                         on_example=None, variations=()) -> TargetReport:
     """Like ``run_target``, for the target named ``spec``, in child processes."""

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import pytest
 
+from .calls import DEFAULT_CALL_TIMEOUT
+
 __all__ = ["pytest_addoption", "pytest_generate_tests"]
 
 _RUNS: dict = {}  # (target spec, device) -> {property: PropertyResult}
@@ -30,7 +32,7 @@ def pytest_addoption(parser):
         ("--conformance-seed", dict(type=int, default=None, help="Hypothesis seed")),
         ("--conformance-strict", dict(action="store_true",
                                       help="ignore declared variations and expectations")),
-        ("--conformance-call-timeout", dict(type=float, default=30.0,
+        ("--conformance-call-timeout", dict(type=float, default=DEFAULT_CALL_TIMEOUT,
                                             help="seconds one call may take")),
     ]
     for name, kwargs in options:
@@ -75,19 +77,21 @@ def result_for(config, spec: str, name: str):
 
     device = config.getoption("--conformance-device")
     key = (spec, device)
+
+    def run(properties):
+        # Every run of a target, first or late, with the same options: profile, seed,
+        # strictness and call timeout all count.
+        return run_target(load_target(spec), device=device, properties=properties,
+                          profile=config.getoption("--conformance-profile"),
+                          seed=config.getoption("--conformance-seed"),
+                          strict=config.getoption("--conformance-strict"),
+                          call_timeout=config.getoption("--conformance-call-timeout"))
+
     if key not in _RUNS:
         check_device(device)
-        report = run_target(load_target(spec), device=device,
-                            profile=config.getoption("--conformance-profile"),
-                            seed=config.getoption("--conformance-seed"),
-                            properties=_SELECTED.get(spec) or [name],
-                            strict=config.getoption("--conformance-strict"),
-                            call_timeout=config.getoption("--conformance-call-timeout"))
-        _RUNS[key] = {r.property: r for r in report.results}
+        _RUNS[key] = {r.property: r for r in run(_SELECTED.get(spec) or [name]).results}
     if name not in _RUNS[key]:  # not collected up front (e.g. a rerun plugin)
-        report = run_target(load_target(spec), device=device, properties=[name],
-                            profile=config.getoption("--conformance-profile"))
-        _RUNS[key][name] = report.results[0]
+        _RUNS[key][name] = run([name]).results[0]
     return _RUNS[key][name]
 
 

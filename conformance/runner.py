@@ -16,18 +16,16 @@ from collections.abc import Callable, Iterable
 from hypothesis import reporting, settings
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
-import reference.variations
-
-from .calls import TargetUnsupported
+from .calls import DEFAULT_CALL_TIMEOUT, TargetUnsupported
 from .errors import UsageError
+from .expectations import load_expectations
 from .profiles import PROFILES
 from .properties import PROPERTIES, Caller, Context, Counterexample, Falsified, Skip, TargetHung
+from .targets import semantics_for
 
 __all__ = ["DEFAULT_CALL_TIMEOUT", "PropertyResult", "TargetReport", "run_target",
            "select_properties"]
 
-DEFAULT_CALL_TIMEOUT = 30.0
-STATUSES = ("pass", "fail", "skip", "error", "xfail", "xpass")
 #: Statuses under which a target still conforms.
 CONFORMING = frozenset({"pass", "skip", "xfail"})
 
@@ -109,22 +107,9 @@ def _settings(profile: str, seed: int | None) -> settings:
                     derandomize=base.derandomize and seed is None)
 
 
-def _semantics(target, strict: bool):
-    if strict:
-        return reference.ARTICLE
-    try:
-        return reference.variations.combine(target.variations)
-    except reference.variations.VariationError as exc:
-        raise UsageError(f"target {target.spec!r} declares bad variations: {exc}") from None
-
-
 def _expectations(target, device: str | None = None) -> dict:
-    """Known deviations the target declares (empty when none or no loader yet)."""
+    """Known deviations the target declares (empty when it declares none)."""
     if not target.expectations:
-        return {}
-    try:
-        from .expectations import load_expectations
-    except ImportError:
         return {}
     return load_expectations(target.expectations, device)
 
@@ -206,7 +191,7 @@ def run_target(target, *, device: str = "cpu", profile: str = "ci", seed: int | 
     """Run the selected properties against ``target`` (a ``conformance.targets.Target``)."""
     names = select_properties(properties)
     hypothesis_settings = _settings(profile, seed)
-    semantics = _semantics(target, strict)
+    semantics = semantics_for(target, strict=strict)
     expectations = {} if strict else _expectations(target, device)
     caller = Caller(call_timeout)
     ctx = Context(target, device, semantics, caller, hypothesis_settings, seed,

@@ -27,12 +27,16 @@ import importlib
 import importlib.metadata
 from collections.abc import Callable
 
+import reference
+import reference.variations
+
+from .devices import DEVICES
 from .errors import UsageError
 
-__all__ = ["ENTRY_POINT_GROUP", "Target", "TargetError", "available_targets", "load_target"]
+__all__ = ["ENTRY_POINT_GROUP", "Target", "TargetError", "available_targets", "checked_functions",
+           "load_target", "semantics_for"]
 
 ENTRY_POINT_GROUP = "tensor_quant_conformance.targets"
-_DEVICES = ("cpu", "cuda")
 
 
 class TargetError(UsageError):
@@ -49,7 +53,7 @@ class Target:
     fake_tensor_quant: Callable
     tensor_quant: Callable | None = None
     descriptor: type | None = None
-    devices: tuple[str, ...] = _DEVICES
+    devices: tuple[str, ...] = DEVICES
     variations: tuple[str, ...] = ()
     expectations: str | None = None
 
@@ -62,6 +66,23 @@ class Target:
         if self.descriptor is not None:
             parts.add("descriptor")
         return frozenset(parts)
+
+
+def checked_functions(target: Target) -> list[str]:
+    """The array functions every value check calls: fake_tensor_quant, and tensor_quant too
+    where the target exposes it."""
+    return ["fake_tensor_quant"] + (["tensor_quant"] if target.tensor_quant is not None else [])
+
+
+def semantics_for(target: Target, *, strict: bool) -> reference.Semantics:
+    """The semantics a target is judged by: the article's (strict), or the article with the
+    variations the target declares. A bad declaration is the user's to fix (UsageError)."""
+    if strict:
+        return reference.ARTICLE
+    try:
+        return reference.variations.combine(target.variations)
+    except reference.variations.VariationError as exc:
+        raise UsageError(f"target {target.spec!r} declares bad variations: {exc}") from None
 
 
 #: The suite's own targets, known by name even when it runs from a source
@@ -123,10 +144,10 @@ def _metadata(obj, spec: str) -> dict:
             f"target {spec!r}: unknown CONFORMANCE_TARGET keys {sorted(unknown)}; "
             "allowed: name, devices, variations, expectations."
         )
-    devices = tuple(meta.get("devices", _DEVICES))
-    bad = [d for d in devices if d not in _DEVICES]
+    devices = tuple(meta.get("devices", DEVICES))
+    bad = [d for d in devices if d not in DEVICES]
     if bad:
-        raise TargetError(f"target {spec!r}: devices {bad} not among {_DEVICES}.")
+        raise TargetError(f"target {spec!r}: devices {bad} not among {DEVICES}.")
     variations = tuple(meta.get("variations", ()))
     expectations = meta.get("expectations")
     if expectations is not None:

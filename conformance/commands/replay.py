@@ -12,11 +12,12 @@ import pathlib
 from rich.console import Console
 from rich.markup import escape
 
+from ..calls import DEFAULT_CALL_TIMEOUT
 from ..devices import check_device
 from ..errors import UsageError
-from ..targets import load_target
+from ..targets import load_target, semantics_for
 
-__all__ = ["register", "replay"]
+__all__ = ["register", "run"]
 
 
 def register(subparsers) -> None:
@@ -28,15 +29,12 @@ def register(subparsers) -> None:
                         help="MODULE, MODULE:ATTR or a registered name (repeatable)")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--strict", action="store_true", help="ignore declared variations")
-    parser.add_argument("--call-timeout", type=float, default=30.0)
-    parser.set_defaults(func=replay)
+    parser.add_argument("--call-timeout", type=float, default=DEFAULT_CALL_TIMEOUT)
+    parser.set_defaults(func=run)
 
 
-def replay(args) -> int:
+def run(args) -> int:
     from hypothesis import settings
-
-    import reference
-    from reference.variations import combine
 
     from ..properties import Caller, Context
     from ..properties.golden import load_cases, snippet
@@ -57,7 +55,7 @@ def replay(args) -> int:
     console = Console()
     failed = 0
     for target in targets:
-        semantics = reference.ARTICLE if args.strict else combine(target.variations)
+        semantics = semantics_for(target, strict=args.strict)
         ctx = Context(target, args.device, semantics, Caller(args.call_timeout), settings(),
                       property="replay")
         bad = 0

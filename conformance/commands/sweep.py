@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from ..devices import DEVICES
 from ..errors import UsageError
 from ..sweep import PATTERN_DTYPES, Shard, SweepPlan, default_jobs, run_sweep
 
@@ -63,7 +64,7 @@ def register(subparsers) -> None:
     p.add_argument("--chunk-size", type=int, metavar="N",
                    help=f"patterns per chunk (default {_SIXTEEN_BIT_CHUNK} for 16-bit dtypes, "
                    f"{_FLOAT32_CHUNK} for float32)")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+    p.add_argument("--device", choices=DEVICES, default="cpu",
                    help="where the target and the reference run (cuda: CuPy reference, one process)")
     p.add_argument("--jobs", type=int, metavar="J", help=f"worker processes (default: {default_jobs()}, the cores)")
     p.add_argument("--shard", default="1/1", metavar="K/N", help="check only shard K of N")
@@ -77,7 +78,7 @@ def register(subparsers) -> None:
     p.add_argument("--fail-fast", action="store_true", help="stop after the first bad chunk")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON")
-    p.set_defaults(func=handle)
+    p.set_defaults(func=run)
 
 
 def build_plan(args) -> SweepPlan:
@@ -117,7 +118,7 @@ def build_plan(args) -> SweepPlan:
     )
 
 
-def handle(args) -> int:
+def run(args) -> int:
     plan = build_plan(args)
     shard = Shard.parse(args.shard)
     report = run_sweep(
@@ -128,7 +129,7 @@ def handle(args) -> int:
     print(summary(report, args.show))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(as_json(report), f, indent=1)
+            json.dump(report.to_json(), f, indent=1)
     return 0 if report.passed else 1
 
 
@@ -157,24 +158,3 @@ def summary(report, show: int) -> str:
         else "INCOMPLETE")
     lines.append(verdict)
     return "\n".join(lines)
-
-
-def as_json(report) -> dict:
-    return {
-        "target": report.target,
-        "device": report.device,
-        "dtype": report.plan.dtype,
-        "configurations": len(report.plan.configs),
-        "chunk_size": report.plan.chunk_size,
-        "shard": str(report.shard),
-        "first_chunk": report.first_chunk,
-        "chunks_done": report.chunks_done,
-        "end_chunk": report.end_chunk,
-        "inputs": report.inputs,
-        "run_inputs": report.run_inputs,
-        "seconds": report.seconds,
-        "inputs_per_second": report.inputs_per_second,
-        "mismatch_count": report.mismatch_count,
-        "mismatches": [m.as_dict() if hasattr(m, "as_dict") else m for m in report.mismatches],
-        "passed": report.passed,
-    }

@@ -8,13 +8,11 @@ import numpy as np
 from hypothesis import strategies as st
 
 import reference
+from vectors.expect import DESCRIPTOR_ATTRIBUTES
 
 from ..calls import TargetHung
 from ..compare import first_mismatch
 from ._base import Property, run_examples
-
-ATTRIBUTES = ("num_bits", "name", "fake_quant", "axis", "learn_amax", "amax", "scale_amax",
-              "calib_method", "unsigned", "narrow_range")
 
 # Each case exercises one rule, or two rules at once to pin the order (the first wins).
 CASES = [
@@ -63,7 +61,7 @@ def build(make):
 
 def attribute_mismatch(expected, actual, where="descriptor") -> str | None:
     """The first read-only property of ``actual`` that differs from ``expected``."""
-    for name in ATTRIBUTES:
+    for name in DESCRIPTOR_ATTRIBUTES:
         e = getattr(expected, name) if not isinstance(expected, dict) else expected[name]
         try:
             a = getattr(actual, name)

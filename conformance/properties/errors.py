@@ -10,6 +10,7 @@ from reference import bounds
 from .. import strategies
 from ..oracle import check_call
 from ..strategies import Case
+from ..targets import checked_functions
 from ._base import Property, run_examples
 
 
@@ -56,10 +57,8 @@ def error_cases(draw):
 
 
 def check(ctx):
-    functions = ["fake_tensor_quant"] + (["tensor_quant"] if ctx.target.tensor_quant else [])
-
     def body(case):
-        for function in functions:
+        for function in checked_functions(ctx.target):
             check_call(ctx, function, case)
 
     run_examples(ctx, error_cases(), body)

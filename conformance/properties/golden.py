@@ -18,8 +18,6 @@ from ..strategies import Case
 from ._base import Property, Skip
 from .descriptor import attribute_mismatch, build
 
-ARRAY_FUNCTIONS = ("tensor_quant", "fake_tensor_quant", "ste_gradient")
-
 
 def load_cases(directory=None):
     """Every vector case (the shipped ones unless ``directory`` is given)."""

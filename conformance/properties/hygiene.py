@@ -14,11 +14,8 @@ from ..convert import to_numpy
 from ..oracle import NAMES, check_call, returned_tensors, target_outcome, tensors, verdict
 from ..repro import call_snippet
 from ..strategies import Case
+from ..targets import checked_functions
 from ._base import Property, run_examples
-
-
-def _functions(ctx):
-    return ["fake_tensor_quant"] + (["tensor_quant"] if ctx.target.tensor_quant else [])
 
 
 def _fail(ctx, function, case, message, after=(), expected=None, actual=None):
@@ -48,7 +45,7 @@ def _shared(outputs, named):
 
 def check_unmodified(ctx):
     def body(case):
-        for function in _functions(ctx):
+        for function in checked_functions(ctx.target):
             inputs, amax = tensors(ctx, case)
             results = []
             # The same call through the oracle's checks, keeping the returned tensors.
@@ -131,7 +128,7 @@ def _strided(layout, inputs, amax):
 def check_strided(ctx):
     def body(drawn):
         layout, case = drawn
-        for function in _functions(ctx):
+        for function in checked_functions(ctx.target):
             inputs, amax = tensors(ctx, case)
             strided, amax_view, how = _strided(layout, inputs, amax)
             contiguous = strided.contiguous()
@@ -178,7 +175,7 @@ def degenerate_cases(draw):
 
 def check_degenerate(ctx):
     def body(case):
-        for function in _functions(ctx):
+        for function in checked_functions(ctx.target):
             check_call(ctx, function, case)
 
     run_examples(ctx, degenerate_cases(), body)
@@ -190,7 +187,7 @@ def check_device(ctx):
     from ..oracle import invoke, returned_tensors
 
     def body(case):
-        for function in _functions(ctx):
+        for function in checked_functions(ctx.target):
             inputs, amax = tensors(ctx, case)
             try:
                 result = invoke(ctx, function, inputs, amax, case)
@@ -245,7 +242,7 @@ def _with_threads(threads, fn, inputs, amax, case):
 
 def check_deterministic(ctx):
     def body(case):
-        for function in _functions(ctx):
+        for function in checked_functions(ctx.target):
             first = target_outcome(ctx, function, case)
             threads = _other_thread_count(ctx)
             for label, again in (

@@ -23,11 +23,11 @@ from reference import dtype_name
 
 from ..compare import bit_view, differing, first_mismatch, hex_bits
 from ..convert import to_numpy, to_torch
+from ..targets import checked_functions
 from .judge import (
     ChunkOutcome,
     SweepMismatch,
     call_safely,
-    checked_functions,
     exception_text,
     judge_call,
 )

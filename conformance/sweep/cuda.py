@@ -43,11 +43,11 @@ import reference
 from reference import UINT, bounds, dtype_name
 
 from ..compare import FLOAT_MASKS, differing, hex_bits
+from ..targets import checked_functions
 from .judge import (
     ChunkOutcome,
     SweepMismatch,
     call_safely,
-    checked_functions,
     exception_text,
     judge_call,
 )

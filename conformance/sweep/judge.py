@@ -10,8 +10,7 @@ import dataclasses
 
 from .plan import PATTERN_DTYPES, SweepConfig
 
-__all__ = ["ChunkOutcome", "SweepMismatch", "call_safely", "checked_functions", "exception_text",
-           "judge_call"]
+__all__ = ["ChunkOutcome", "SweepMismatch", "call_safely", "exception_text", "judge_call"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,8 +112,3 @@ def judge_call(name, expected, actual, size, as_group, report, compare):
         total += n
         items += found
     return total, items
-
-
-def checked_functions(target) -> list[str]:
-    """fake_tensor_quant always; tensor_quant too where the target exposes it."""
-    return ["fake_tensor_quant"] + (["tensor_quant"] if target.tensor_quant is not None else [])

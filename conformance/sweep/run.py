@@ -16,10 +16,8 @@ import multiprocessing
 import os
 import time
 
-from reference.variations import combine
-
 from ..errors import UsageError
-from ..targets import load_target
+from ..targets import load_target, semantics_for
 from .check import ChunkChecker
 from .judge import ChunkOutcome
 from .plan import Shard, SweepPlan
@@ -57,6 +55,27 @@ class SweepReport:
     interrupted: bool = False
     device: str = "cpu"
 
+    def to_json(self) -> dict:
+        """The report as JSON data (``sweep --json``)."""
+        return {
+            "target": self.target,
+            "device": self.device,
+            "dtype": self.plan.dtype,
+            "configurations": len(self.plan.configs),
+            "chunk_size": self.plan.chunk_size,
+            "shard": str(self.shard),
+            "first_chunk": self.first_chunk,
+            "chunks_done": self.chunks_done,
+            "end_chunk": self.end_chunk,
+            "inputs": self.inputs,
+            "run_inputs": self.run_inputs,
+            "seconds": self.seconds,
+            "inputs_per_second": self.inputs_per_second,
+            "mismatch_count": self.mismatch_count,
+            "mismatches": [m.as_dict() if hasattr(m, "as_dict") else m for m in self.mismatches],
+            "passed": self.passed,
+        }
+
     @property
     def passed(self) -> bool:
         return self.mismatch_count == 0 and not self.interrupted
@@ -68,7 +87,7 @@ class SweepReport:
 
 def _make_checker(target_spec, plan, strict, keep, device="cpu") -> ChunkChecker:
     target = load_target(target_spec)
-    semantics = combine(()) if strict else combine(target.variations)
+    semantics = semantics_for(target, strict=strict)
     if device == "cuda":  # one process: the GPU does the parallel work (conformance.sweep.cuda)
         from .cuda import CudaChunkChecker
 
