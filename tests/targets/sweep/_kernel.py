@@ -1,5 +1,5 @@
 """The sweep tests' kernels: ``tests.targets._switchable`` (each target flips one switch)."""
 
-from tests.targets._switchable import make
+from .._switchable import make
 
 __all__ = ["make"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from tests.targets._switchable import make as _make
+from .._switchable import make as _make
 
 
 def make(*, half_away=False, always_narrow=False, off_by_one_code=None):
