@@ -1,5 +1,7 @@
 """fingerprint names the variations of real and deliberately varied kernels, or says none fits."""
 
+import json
+
 import pytest
 
 from conformance.cli import main
@@ -48,3 +50,48 @@ def test_command_exit_zero_and_evidence(capsys):
     out = capsys.readouterr().out
     assert "FITS: round_half_away" in out
     assert "rounding=half_even" in out  # the evidence against the nearest alternative
+
+
+# -- targets that hang, end their process or answer nothing: never a fit, never a hang ----------
+
+
+def test_a_hanging_target_is_a_verdict_not_a_hang():
+    fp = fingerprint(load_target("tests.targets.sweep.hangs"), call_timeout=1.0)
+    assert not fp.fits
+    assert fp.failed.startswith("the target hung:") and "did not return within 1 s" in fp.failed
+    assert fp.calls > 0  # the calls before the hang still count
+
+
+def test_a_hang_without_isolation_is_a_verdict_too():
+    fp = fingerprint(load_target("tests.targets.sweep.hangs"), call_timeout=1.0, isolate=False)
+    assert not fp.fits and "did not return within 1 s" in fp.failed
+
+
+@pytest.mark.parametrize("kernel, cause", [
+    ("exits_zero", "the target's process exited with status 0 during fake_tensor_quant"),
+    ("segfaults", "the target's process was killed by SIGSEGV during fake_tensor_quant"),
+])
+def test_a_target_that_ends_its_process_exits_1_not_with_its_status(capsys, tmp_path, kernel,
+                                                                     cause):
+    out = tmp_path / "fp.json"
+    assert main(["fingerprint", "--target", f"tests.targets.sweep.{kernel}",
+                 "--json", str(out)]) == 1
+    assert f"NO FINGERPRINT: {cause}" in capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert not data["fits"] and data["failed"].startswith(cause)
+
+
+def test_system_exit_from_the_target_is_an_outcome_not_the_end():
+    fp = fingerprint(load_target("tests.targets.sweep.system_exit"), isolate=False)
+    assert not fp.fits and not fp.failed and fp.mismatches > 0
+
+
+def test_a_target_that_answers_nothing_does_not_fit(capsys):
+    assert main(["fingerprint", "--target", "tests.targets.engine.not_implemented"]) == 1
+    assert "NO FINGERPRINT: the target answered none" in capsys.readouterr().out
+
+
+def test_the_json_path_is_checked_before_any_work(capsys, tmp_path):
+    assert main(["fingerprint", "--target", "no_such_module_anywhere",
+                 "--json", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err

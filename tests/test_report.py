@@ -31,3 +31,37 @@ def test_report_writes_page_json_plot_and_variations(tmp_path, capsys):
 def test_report_needs_an_existing_folder(tmp_path, capsys):
     assert main(["report", "--out", str(tmp_path / "nope")]) == 2
     assert "create it first" in capsys.readouterr().err
+
+
+def test_report_output_paths_are_checked_before_any_work(tmp_path, capsys):
+    (tmp_path / "report.md").mkdir()
+    assert main(["report", "--target", "no_such_module_for_the_report",
+                 "--out", str(tmp_path)]) == 2
+    assert "report.md: is a folder" in capsys.readouterr().err
+    assert not (tmp_path / "report.json").exists()
+
+
+def test_a_target_that_hangs_is_reported_not_waited_for(tmp_path, monkeypatch):
+    # The fingerprint step used to call the target directly: a hang hung the report.
+    # (The suite's own runs have their per-call timeout; they are stubbed out here.)
+    from conformance.report import build
+    from conformance.report.markdown import report_page
+    from conformance.runner import TargetReport
+
+    seen_timeouts = []
+
+    def run_target(target, *, device, profile, strict=False, call_timeout):
+        seen_timeouts.append(call_timeout)
+        return TargetReport(target.spec, target.name, device, profile, (), (), strict)
+
+    monkeypatch.setattr(build, "run_target", run_target)
+    entry = build.target_entry("tests.targets.sweep.hangs", device="cpu", profile="quick",
+                         out=str(tmp_path), call_timeout=2.0)
+    fp = entry["fingerprint"]
+    assert not fp["fits"] and "did not return within 2 s" in fp["failed"]
+    assert entry["fingerprint_per_tensor"] is None  # no search over a partial observation
+    assert seen_timeouts == [2.0, 2.0]
+    page = report_page({"command": "report", "profile": "quick", "device": "cpu",
+                        "targets": [entry]})
+    assert "**not fingerprinted**: the target hung" in page
+    assert "**no fingerprint**: the target hung" in page

@@ -7,6 +7,7 @@ not through the reference).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import subprocess
 import sys
@@ -198,6 +199,40 @@ def test_check_flag_reports_stale_files(tmp_path):
                            capture_output=True, text=True)
     assert stale.returncode == 1
     assert "stale" in stale.stderr
+
+
+def test_writing_never_deletes_or_overwrites_files_it_did_not_write(tmp_path, capsys):
+    # Issue 9 item 7: `python -m vectors --out DIR` deleted every *.json it did not write.
+    from vectors.__main__ import main
+
+    mine = tmp_path / "notes.json"
+    mine.write_text('{"my": "data"}')
+    other = tmp_path / "readme.txt"
+    other.write_text("keep me")
+    old_topic = tmp_path / "old_topic.json"
+    vectors.write_cases([dataclasses.replace(CASES[0], topic="old_topic")], tmp_path)
+    before = old_topic.read_bytes()
+    assert main(["--out", str(tmp_path)]) == 0
+    assert mine.read_text() == '{"my": "data"}' and other.read_text() == "keep me"
+    assert old_topic.read_bytes() == before  # ours, but not written by this run: named only
+    assert "left alone" in capsys.readouterr().err
+    assert (tmp_path / "article.json").is_file()
+    assert main(["--check", "--out", str(tmp_path)]) == 1  # the extra files are reported
+    err = capsys.readouterr().err
+    assert "old_topic.json" in err and "notes.json" in err
+
+
+def test_writing_refuses_to_replace_a_file_that_is_not_a_vector_file(tmp_path, capsys):
+    from vectors.__main__ import main
+
+    taken = tmp_path / "article.json"
+    taken.write_text('{"someone": "else"}')
+    assert main(["--out", str(tmp_path)]) == 2
+    assert "article.json" in capsys.readouterr().err
+    with pytest.raises(vectors.VectorFormatError, match="not tensor-quant-vectors/1"):
+        vectors.write_cases(CASES, tmp_path)
+    assert taken.read_text() == '{"someone": "else"}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["article.json"]  # nothing written
 
 
 def test_write_then_load_round_trips(tmp_path):

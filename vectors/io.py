@@ -60,7 +60,9 @@ __all__ = [
     "encode_case",
     "load_all",
     "load_file",
+    "owned_topic",
     "render",
+    "stale_files",
     "write_cases",
 ]
 
@@ -310,8 +312,31 @@ def _dumps(obj, indent: str = "") -> str:
     return json.dumps(obj, ensure_ascii=True)
 
 
+def owned_topic(path) -> str | None:
+    """The topic of ``path`` if it is a vector file of this format, else None.
+
+    Only such files may be overwritten or deleted by the writers: a file the
+    code did not write (no ``format`` tag of ours) is never touched.
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        return None
+    topic = document.get("topic")
+    return topic if isinstance(topic, str) else None
+
+
 def write_cases(cases: Iterable[Case], directory) -> list[pathlib.Path]:
-    """Write ``cases`` to ``directory/<topic>.json`` (one file per topic); return the paths."""
+    """Write ``cases`` to ``directory/<topic>.json`` (one file per topic); return the paths.
+
+    Refuses (VectorFormatError, before writing anything) to overwrite a file
+    that is not a vector file of this format: it is someone else's.
+    """
     cases = list(cases)
     seen = set()
     for case in cases:
@@ -319,13 +344,32 @@ def write_cases(cases: Iterable[Case], directory) -> list[pathlib.Path]:
             raise VectorFormatError(f"two cases share the id {case.id!r}; ids must be unique.")
         seen.add(case.id)
     directory = pathlib.Path(directory)
+    files = render(cases)
+    foreign = sorted(name for name in files
+                     if (directory / name).exists() and owned_topic(directory / name) is None)
+    if foreign:
+        raise VectorFormatError(
+            f"{directory}: {', '.join(foreign)} exist{'s' if len(foreign) == 1 else ''} and "
+            f"{'is' if len(foreign) == 1 else 'are'} not {FORMAT} vector files; they are "
+            "left alone. Write the vectors to another folder, or move those files."
+        )
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, text in render(cases).items():
+    for name, text in files.items():
         path = directory / name
         path.write_bytes(text.encode("utf-8"))
         paths.append(path)
     return paths
+
+
+def stale_files(directory, names) -> list[pathlib.Path]:
+    """The vector files of this format in ``directory`` that are not among ``names``
+    (topics the code no longer writes); files of any other kind are not listed."""
+    directory = pathlib.Path(directory)
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.json")
+                  if p.name not in names and owned_topic(p) is not None)
 
 
 def load_file(path) -> list[Case]:

@@ -14,6 +14,7 @@ import json
 from ..errors import UsageError
 from ..fingerprint import fingerprint, render
 from ..targets import load_target
+from ._paths import check_output_file
 
 __all__ = ["register"]
 
@@ -32,6 +33,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    if args.json:
+        check_output_file(args.json, "--json")  # before the work, not after it
     target = load_target(args.target)
     if args.device not in target.devices:
         raise UsageError(f"target {target.spec!r} runs on {', '.join(target.devices)}, "

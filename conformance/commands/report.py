@@ -13,8 +13,8 @@ import json
 import os
 import sys
 
-from ..errors import UsageError
 from ..report.build import DEFAULT_TARGETS, target_entry
+from ._paths import check_output_folder
 
 __all__ = ["register"]
 
@@ -32,8 +32,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from ..report.markdown import report_page, variations_page
 
-    if not os.path.isdir(args.out):
-        raise UsageError(f"--out {args.out}: no such folder; create it first.")
+    check_output_folder(args.out, "--out", ("report.md", "report.json", "variations.md"))
     specs = args.target or list(DEFAULT_TARGETS)
     command = "python -m conformance report" + "".join(f" --target {t}" for t in args.target
                                                         or ())

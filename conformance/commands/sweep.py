@@ -1,16 +1,33 @@
 """``python -m conformance sweep``: every input pattern of a dtype against the reference.
 
-Exit 0 when every checked input matches, 1 on any mismatch (or an
-interrupted sweep), 2 on usage errors.
+Exit 0 (PASS) when every chunk of the requested range was checked and
+every input matched; 1 (FAIL) on any mismatch or a chunk that could not be
+checked because the target killed its worker, hung past --call-timeout or
+raised SystemExit/KeyboardInterrupt; 3 (INCOMPLETE) when no mismatch was
+found but some chunk of the range was not checked (interrupted, stopped,
+a worker that could not start); 2 on usage errors, before any work.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 
+from ..calls import DEFAULT_CALL_TIMEOUT
 from ..devices import DEVICES
 from ..errors import UsageError
 from ..sweep import PATTERN_DTYPES, Shard, SweepPlan, default_jobs, run_sweep
+from ..sweep.errors import SweepArgumentError
+from ..sweep.ranges import format_ranges
+from ._paths import check_output_file
+
+#: The exit status of each verdict.
+EXIT = {"PASS": 0, "FAIL": 1, "INCOMPLETE": 3}
+
+#: The flag of each library argument, for the library's errors (conformance.sweep.errors).
+_FLAGS = {"shard": "--shard", "jobs": "--jobs", "start_chunk": "--start-chunk",
+          "chunk_size": "--chunk-size", "call_timeout": "--call-timeout", "seed": "--seed",
+          "randoms": "--random-amax", "dtype": "--dtype"}
 
 _SIXTEEN_BIT_CHUNK = 1 << 16
 _FLOAT32_CHUNK = 1 << 20
@@ -32,6 +49,13 @@ process; float16 and float32; needs CuPy and a CUDA device), with float32
 chunks of 2**28 patterns by default. Float32 subnormal inputs, and
 configurations whose amax-derived values are subnormal, are checked with
 the NumPy reference (CuPy flushes float32 subnormals to zero).
+
+Every chunk is checked in a worker process (one with --jobs 1 or on cuda):
+a target that ends its process (os._exit, a segfault) or a call that takes
+longer than --call-timeout fails its chunk, named with the cause, and the
+sweep goes on with a fresh worker. The summary and --json name the exact
+chunks checked; a --resume file records them, so a run begun with
+--start-chunk K never counts the chunks before K.
 """
 
 
@@ -60,7 +84,7 @@ def register(subparsers) -> None:
     p.add_argument("--amax-dtype", choices=["float32", "input", "both"])
     p.add_argument("--random-amax", type=int, default=4, metavar="N",
                    help="random amax values added to the default set (default 4)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random amax values")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random amax values (>= 0)")
     p.add_argument("--chunk-size", type=int, metavar="N",
                    help=f"patterns per chunk (default {_SIXTEEN_BIT_CHUNK} for 16-bit dtypes, "
                    f"{_FLOAT32_CHUNK} for float32)")
@@ -75,6 +99,9 @@ def register(subparsers) -> None:
     p.add_argument("--strict", action="store_true",
                    help="ignore the variations the target declares")
     p.add_argument("--show", type=int, default=10, metavar="N", help="mismatches to print")
+    p.add_argument("--call-timeout", type=float, default=DEFAULT_CALL_TIMEOUT, metavar="S",
+                   help="seconds one call of the target (or the reference) may take before its "
+                   f"chunk fails as hung (default {DEFAULT_CALL_TIMEOUT:g})")
     p.add_argument("--fail-fast", action="store_true", help="stop after the first bad chunk")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON")
@@ -118,43 +145,74 @@ def build_plan(args) -> SweepPlan:
     )
 
 
+@contextlib.contextmanager
+def _flags():
+    """The library's argument errors, phrased with the command line's flags."""
+    try:
+        yield
+    except SweepArgumentError as exc:
+        raise UsageError(exc.phrased(_FLAGS.get(exc.argument, exc.argument))) from None
+
+
 def run(args) -> int:
-    plan = build_plan(args)
-    shard = Shard.parse(args.shard)
-    report = run_sweep(
-        args.target, plan, jobs=args.jobs, shard=shard, start_chunk=args.start_chunk,
-        resume=args.resume, strict=args.strict, keep=max(args.show, 1),
-        fail_fast=args.fail_fast, progress=not args.no_progress, device=args.device,
-    )
-    print(summary(report, args.show))
+    for flag, path in (("--json", args.json), ("--resume", args.resume)):
+        if path:
+            check_output_file(path, flag)
+    with _flags():
+        plan = build_plan(args)
+        shard = Shard.parse(args.shard)
+        report = run_sweep(
+            args.target, plan, jobs=args.jobs, shard=shard, start_chunk=args.start_chunk,
+            resume=args.resume, strict=args.strict, keep=max(args.show, 1),
+            fail_fast=args.fail_fast, progress=not args.no_progress, device=args.device,
+            call_timeout=args.call_timeout,
+        )
+    print(summary(report, args.show, resume=args.resume))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(report.to_json(), f, indent=1)
-    return 0 if report.passed else 1
+    return EXIT[report.verdict]
 
 
-def summary(report, show: int) -> str:
-    """The verdict for a person: counts, speed, the first mismatches, how to go on."""
+def summary(report, show: int, resume: str | None = None) -> str:
+    """The verdict for a person: the exact chunks checked, counts, speed, what failed, how to go on."""
     plan = report.plan
+    covered, missing = report.covered, report.missing
     lines = [
         f"sweep {plan.dtype} of {report.target} on {report.device}: {len(plan.configs)} configurations x "
         f"{plan.pattern_count:,} patterns, {plan.chunk_count:,} chunks of {plan.chunk_size:,}"
         + (f", shard {report.shard}" if report.shard.count > 1 else ""),
-        f"checked chunks [{report.first_chunk}, {report.first_chunk + report.chunks_done}) of "
-        f"[.., {report.end_chunk}): {report.inputs:,} inputs in all; this run "
-        f"{report.run_inputs:,} inputs in {report.seconds:.1f} s "
+        f"requested chunks [{report.start}, {report.end}): checked {len(covered):,} "
+        f"({format_ranges(covered)}), {report.inputs:,} inputs in all; this run "
+        f"{report.run_chunks:,} chunks, {report.run_inputs:,} inputs in {report.seconds:.1f} s "
         f"({report.inputs_per_second:,.0f} inputs/s)",
     ]
     for m in report.mismatches[:show]:
-        lines.append("  MISMATCH " + (m.describe() if hasattr(m, "describe") else json.dumps(m)))
-    if report.mismatches and hasattr(report.mismatches[0], "reproduction"):
+        lines.append("  MISMATCH " + m.describe())
+    if report.mismatches and show:
         lines.append("  reproduce the first: " + report.mismatches[0].reproduction(report.target))
-    stop = report.first_chunk + report.chunks_done
-    if report.interrupted or stop < report.end_chunk:
-        lines.append(f"stopped before chunk {stop}: continue with --start-chunk {stop}"
-                     " (or the same --resume file)")
-    verdict = "PASS" if report.passed else (
-        f"FAIL: {report.mismatch_count:,} mismatching results" if report.mismatch_count
-        else "INCOMPLETE")
-    lines.append(verdict)
+    for f in report.failures[:max(show, 1)]:
+        lines.append("  FAILED " + f.describe())
+    if len(report.failures) > max(show, 1):
+        lines.append(f"  ... and {len(report.failures) - max(show, 1)} more failed chunks")
+    if report.stopped:
+        lines.append(f"stopped: {report.stopped}")
+    failed = {f.chunk for f in report.failures}
+    left = next((n for n in missing.numbers() if n not in failed), None)
+    if left is not None:
+        again = f"the same --resume {resume}" if resume else f"--start-chunk {left}"
+        lines.append(f"not checked: {format_ranges(missing)}; continue with {again}")
+    if report.verdict == "PASS":
+        lines.append(f"PASS: every chunk of [{report.start}, {report.end}) checked, no mismatch")
+    elif report.verdict == "FAIL":
+        why = []
+        if report.mismatch_count:
+            why.append(f"{report.mismatch_count:,} mismatching results")
+        if report.failures:
+            n = len(report.failures)
+            why.append(f"{n} chunk{'s' if n > 1 else ''} could not be checked")
+        lines.append("FAIL: " + ", ".join(why))
+    else:
+        lines.append(f"INCOMPLETE: {len(missing):,} of the {report.end - report.start:,} requested "
+                     f"chunks were not checked (exit {EXIT['INCOMPLETE']})")
     return "\n".join(lines)

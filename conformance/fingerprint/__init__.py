@@ -1,9 +1,11 @@
 """Fingerprints: which combination of named variations a kernel implements.
 
-``sample`` builds the boundary-heavy probes; ``search`` runs the target on
-them and searches the combinations of variations for one that fits.
+``sample`` builds the boundary-heavy probes; ``observe`` runs the target on
+them (in a child process, each call under a timeout); ``search`` searches
+the combinations of variations for one that fits.
 """
 
-from .search import Fingerprint, call_reference, fingerprint, observe, render
+from .observe import Observed, observe
+from .search import Fingerprint, call_reference, fingerprint, render
 
-__all__ = ["Fingerprint", "call_reference", "fingerprint", "observe", "render"]
+__all__ = ["Fingerprint", "Observed", "call_reference", "fingerprint", "observe", "render"]

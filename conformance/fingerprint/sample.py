@@ -16,7 +16,7 @@ import dataclasses
 
 import numpy as np
 
-from reference import BFLOAT16, EPSILON
+from reference import BFLOAT16, EPSILON, bounds
 
 from ..compare import bit_view, hex_bits
 
@@ -74,7 +74,7 @@ def _in(values, dtype) -> np.ndarray:
 
 def _inputs(amax: float, num_bits: int, unsigned: bool, dtype) -> np.ndarray:
     """Ties of both step conventions, clamp edges, specials: the values that part kernels."""
-    max_bound = 2.0 ** (num_bits - 1 + int(unsigned)) - 1
+    max_bound = float(bounds(num_bits, unsigned, True)[1])
     if max_bound <= 0 or amax == 0:
         steps = [1.0]
     else:

@@ -25,11 +25,12 @@ import reference
 from reference.semantics import ARTICLE, Semantics
 from reference.variations import VARIATIONS
 
-from ..compare import canonical_bits, hex_bits
-from ..convert import to_numpy, to_torch
+from ..calls import DEFAULT_CALL_TIMEOUT
+from ..compare import canonical_bits
+from .observe import Observed, Outcome, observe
 from .sample import Probe, build_sample
 
-__all__ = ["Evidence", "Fingerprint", "call_reference", "fingerprint", "observe", "render",
+__all__ = ["Evidence", "Fingerprint", "call_reference", "fingerprint", "render",
            "variation_names"]
 
 FIELDS = {f.name: typing.get_args(f.type if not isinstance(f.type, str) else
@@ -37,22 +38,6 @@ FIELDS = {f.name: typing.get_args(f.type if not isinstance(f.type, str) else
           for f in dataclasses.fields(Semantics)}
 FIELDS["signed_range"] = typing.get_args(reference.semantics.SignedRange)
 FIELDS = {name: (values if values else (False, True)) for name, values in FIELDS.items()}
-
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    """What one call did: returned ``values`` (an array) or raised ``raised``."""
-
-    values: np.ndarray | None = None
-    raised: str = ""
-
-    def show(self, flat: int) -> str:
-        if self.values is None:
-            return f"raised {self.raised}"
-        v = self.values.reshape(-1)[flat] if self.values.size > flat else None
-        if v is None:
-            return f"shape {self.values.shape}"
-        return f"{float(v)!r} ({hex_bits(v, self.values.dtype)})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +65,7 @@ class Fingerprint:
     first_mismatches: tuple[str, ...]  # when nothing fits: where the best one differs
     notes: tuple[str, ...] = ()
     extreme_only: bool = False  # nothing fits, but every mismatch is at an extreme input
+    failed: str = ""  # the observation ended early (a call hung or ended the process)
 
     @property
     def variations(self) -> tuple[str, ...]:
@@ -96,7 +82,7 @@ class Fingerprint:
                 "undetermined": {f: list(v) for f, v in self.undetermined.items()},
                 "evidence": [dataclasses.asdict(e) for e in self.evidence],
                 "first_mismatches": list(self.first_mismatches), "notes": list(self.notes),
-                "extreme_only": self.extreme_only}
+                "extreme_only": self.extreme_only, "failed": self.failed}
 
 
 def variation_names(semantics: Semantics) -> tuple[str, ...]:
@@ -118,25 +104,6 @@ def _differs(expected: Outcome, actual: Outcome) -> np.ndarray | int:
     return canonical_bits(expected.values) != canonical_bits(actual.values)
 
 
-def _call_target(target, probe: Probe, device: str) -> Outcome | None:
-    """The target's outcome on ``probe``; None when it cannot express the call."""
-    try:
-        x = to_torch(probe.inputs, device, requires_grad=probe.function == "ste_gradient")
-        amax = to_torch(probe.amax, device)
-        out = target.fake_tensor_quant(x, amax, probe.num_bits, probe.unsigned,
-                                       probe.narrow_range)
-        if probe.function == "fake_tensor_quant":
-            return Outcome(to_numpy(out.detach()))
-        if not getattr(out, "requires_grad", False):
-            return None  # no autograd: the gradient cannot be observed
-        out.backward(to_torch(probe.grad_output, device))
-        return Outcome(to_numpy(x.grad))
-    except NotImplementedError:
-        return None
-    except Exception as exc:  # the target's own error is an outcome like any other
-        return Outcome(raised=type(exc).__name__)
-
-
 def call_reference(probe: Probe, semantics: Semantics) -> Outcome:
     args = (probe.inputs, probe.amax)
     flags = (probe.num_bits, probe.unsigned, probe.narrow_range)
@@ -154,9 +121,9 @@ def extreme(probe: Probe) -> np.ndarray:
     """Inputs that are non-finite or whose code would pass 2**31 (undefined int casts)."""
     x = np.broadcast_to(probe.inputs.astype(np.float64), probe.inputs.shape)
     amax = np.broadcast_to(probe.amax.astype(np.float64), probe.inputs.shape)
-    max_bound = 2.0 ** (probe.num_bits - 1 + int(probe.unsigned)) - 1
+    _, max_bound = reference.bounds(probe.num_bits, probe.unsigned, probe.narrow_range)
     with np.errstate(all="ignore"):
-        huge = np.abs(x) * abs(max_bound) >= 2.0**31 * amax
+        huge = np.abs(x) * abs(float(max_bound)) >= 2.0**31 * amax
     return ~np.isfinite(x) | huge
 
 
@@ -172,19 +139,6 @@ def _extreme_mismatches(observations, best: Semantics) -> tuple[int, int]:
         at += int(np.count_nonzero(d & mask))
         elsewhere += int(np.count_nonzero(d & ~mask))
     return at, elsewhere
-
-
-def observe(target, device: str = "cpu", probes=None):
-    """Run the target once on the sample: ``[(probe, outcome)]`` and how many were unsupported."""
-    probes = build_sample() if probes is None else probes
-    seen, unsupported = [], 0
-    for probe in probes:
-        outcome = _call_target(target, probe, device)
-        if outcome is None:
-            unsupported += 1
-        else:
-            seen.append((probe, outcome))
-    return seen, unsupported
 
 
 class _Scorer:
@@ -295,15 +249,19 @@ def _mismatch_lines(observations, best: Semantics, limit: int, extremes: bool) -
 
 
 def fingerprint(target, device: str = "cpu", probes=None, per_channel=True,
-                observed=None) -> Fingerprint:
+                observed: Observed | None = None, *, call_timeout: float = DEFAULT_CALL_TIMEOUT,
+                isolate: bool = True) -> Fingerprint:
     """Run ``target`` (a conformance.targets.Target) once and search the variations.
 
-    ``observed`` is an ``observe()`` result to reuse instead of running the target.
+    ``observed`` is an ``observe()`` result to reuse instead of running the
+    target; ``call_timeout`` and ``isolate`` are passed to ``observe``. Nothing
+    fits unless the whole sample was observed: a target that hung or ended
+    its process on some call, or answered none, gets ``fits=False``.
     """
     if observed is None:
         probes = build_sample(per_channel) if probes is None else probes
-        observed = observe(target, device, probes)
-    observations, unsupported = observed
+        observed = observe(target, device, probes, call_timeout=call_timeout, isolate=isolate)
+    observations, unsupported = list(observed.seen), observed.unsupported
     score = _Scorer(observations)
     best = _descend(score, ARTICLE)
     if score(best):
@@ -313,6 +271,8 @@ def fingerprint(target, device: str = "cpu", probes=None, per_channel=True,
                         if score.below(dataclasses.replace(best, **{f: v}), mismatches + 1))
                for f, values in FIELDS.items()}
     notes, extreme_only = [], False
+    if not observations:
+        notes.append("the target answered none of the sample's calls: nothing to fingerprint")
     if mismatches:
         at, elsewhere = _extreme_mismatches(observations, best)
         extreme_only = elsewhere == 0
@@ -324,12 +284,13 @@ def fingerprint(target, device: str = "cpu", probes=None, per_channel=True,
         notes.append("the target gives no gradient: the STE fields are not observed")
     elements = sum(int(p.inputs.size) for p, _ in observations)
     return Fingerprint(
-        target=getattr(target, "spec", str(target)), semantics=best, fits=mismatches == 0,
+        target=getattr(target, "spec", str(target)), semantics=best,
+        fits=mismatches == 0 and not observed.failed and bool(observations),
         mismatches=mismatches, elements=elements, calls=len(observations),
         unsupported=unsupported, equally_fitting=equally,
         evidence=tuple(_evidence(observations, best, equally)) if mismatches == 0 else (),
         first_mismatches=tuple(_first_mismatches(observations, best)) if mismatches else (),
-        notes=tuple(notes), extreme_only=extreme_only)
+        notes=tuple(notes), extreme_only=extreme_only, failed=observed.failed)
 
 
 def _names(names) -> str:
@@ -341,7 +302,12 @@ def render(target, fp) -> str:
     lines = [f"Fingerprint of {target.spec} ({target.name}): {fp.calls} calls, "
              f"{fp.elements:,} elements" + (f", {fp.unsupported} calls the target does not "
                                              "support" if fp.unsupported else "")]
-    if fp.fits:
+    if fp.failed:
+        lines.append(f"NO FINGERPRINT: {fp.failed}. The search below covers only the "
+                     f"{fp.calls} calls before it; no combination can be said to fit.")
+    elif not fp.calls:
+        lines.append("NO FINGERPRINT: the target answered none of the sample's calls.")
+    elif fp.fits:
         lines.append(f"FITS: {_names(fp.variations)}")
     else:
         lines.append(f"NO COMBINATION OF VARIATIONS FITS. Closest: {_names(fp.variations)}, "

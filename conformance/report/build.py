@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
+from ..calls import DEFAULT_CALL_TIMEOUT
 from ..expectations import load_expectations
 from ..fingerprint import fingerprint, observe
 from ..runner import run_target
@@ -22,20 +23,28 @@ __all__ = ["DEFAULT_TARGETS", "target_entry"]
 DEFAULT_TARGETS = ("torch", "torch-native", "modelopt", "onnxruntime", "onnx-reference")
 
 
-def target_entry(spec: str, *, device: str, profile: str, out: str) -> dict:
-    """One target's part of the report: verdicts, fingerprints, expectations, distance, plot."""
+def target_entry(spec: str, *, device: str, profile: str, out: str,
+                 call_timeout: float = DEFAULT_CALL_TIMEOUT) -> dict:
+    """One target's part of the report: verdicts, fingerprints, expectations, distance, plot.
+
+    ``call_timeout``: seconds one call of the target may take, in the suite's
+    runs and in the fingerprint (a hung target is reported, never waited for).
+    """
     try:
         target = load_target(spec)
     except TargetError as exc:
         return {"spec": spec, "name": spec, "skipped": str(exc)}
     print(f"report: {spec} ...", file=sys.stderr)
-    declared = run_target(target, device=device, profile=profile)
-    strict = run_target(target, device=device, profile=profile, strict=True)
-    observed = observe(target, device)
+    declared = run_target(target, device=device, profile=profile, call_timeout=call_timeout)
+    strict = run_target(target, device=device, profile=profile, strict=True,
+                        call_timeout=call_timeout)
+    # in a child process, each call under the timeout: a target that hangs or ends its
+    # process is reported as such (conformance.fingerprint.observe)
+    observed = observe(target, device, call_timeout=call_timeout)
     fp = fingerprint(target, device, observed=observed)
-    if not fp.fits:  # does the per-tensor path alone fit? (kernels whose paths differ)
-        per_tensor = [(p, o) for p, o in observed[0] if p.amax.size == 1]
-        fp_per_tensor = fingerprint(target, device, observed=(per_tensor, observed[1]))
+    if not fp.fits and not fp.failed:  # does the per-tensor path alone fit? (paths that differ)
+        per_tensor = observed.only(lambda probe: probe.amax.size == 1)
+        fp_per_tensor = fingerprint(target, device, observed=per_tensor)
     else:
         fp_per_tensor = None
     expectations = (load_expectations(target.expectations, device)
@@ -48,7 +57,7 @@ def target_entry(spec: str, *, device: str, profile: str, out: str) -> dict:
         "expectations": {k: {"reason": v.reason, "evidence": v.evidence}
                          for k, v in expectations.items()},
     }
-    table = measure(observed[0])
+    table = measure(observed.seen)
     entry["distance"] = table
     if any(sum(v for b, v in row.items() if b != "equal") for row in table.values()):
         name = f"report_{spec.replace('-', '_').replace('.', '_')}.png"

@@ -49,7 +49,7 @@ def _codes(values: np.ndarray, step: np.ndarray) -> np.ndarray:
 def classify(probe, expected: np.ndarray, actual: np.ndarray) -> dict:
     """Counts per bucket: rounding-level differences in ulps, larger ones in codes."""
     ulps = ulp_distance(expected, actual)
-    max_bound = 2.0 ** (probe.num_bits - 1 + int(probe.unsigned)) - 1
+    max_bound = float(reference.bounds(probe.num_bits, probe.unsigned, probe.narrow_range)[1])
     amax = np.broadcast_to(probe.amax.astype(np.float64), expected.shape).reshape(-1)
     with np.errstate(all="ignore"):
         step = amax / max_bound

@@ -41,7 +41,8 @@ def _target_section(e) -> list[str]:
         return lines + [f"Not run: {e['skipped']}", ""]
     fp = e["fingerprint"]
     lines.append(f"- Declared variations: {_names(e['variations'])}")
-    verdict = ("fits bit for bit" if fp["fits"] else
+    verdict = (f"**no fingerprint**: {fp['failed']}" if fp.get("failed") else
+               "fits bit for bit" if fp["fits"] else
                f"no combination fits; closest differs on {fp['mismatches']:,} of "
                f"{fp['elements']:,} sample elements")
     lines.append(f"- Fingerprinted variations: {_names(fp['variations'])} ({verdict})")
@@ -106,7 +107,9 @@ def _finding(e) -> str:
     if e.get("skipped"):
         return f"- `{e['spec']}`: not run ({e['skipped']})."
     fp = e["fingerprint"]
-    if fp["fits"]:
+    if fp.get("failed"):
+        what = f"**not fingerprinted**: {fp['failed']}"
+    elif fp["fits"]:
         what = (f"reproduced bit for bit by {_names(fp['variations'])}" if fp["variations"]
                 else "reproduced bit for bit by the article's semantics")
     else:

@@ -1,8 +1,9 @@
 """Exhaustive sweeps: every input pattern of a dtype through a target and the reference.
 
 ``plan`` cuts the work into chunks, ``check`` (CPU) and ``cuda`` (GPU) judge
-a chunk with the shared pieces of ``judge``, ``resume`` keeps what is done,
-and ``run`` schedules the chunks over worker processes.
+a chunk with the shared pieces of ``judge``, ``workers`` runs them in
+processes watched for death and hangs, ``ranges`` and ``resume`` keep
+exactly which chunks are done, and ``run`` gives the verdict over them.
 """
 
 from .plan import PATTERN_DTYPES, Shard, SweepPlan

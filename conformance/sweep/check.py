@@ -30,6 +30,7 @@ from .judge import (
     call_safely,
     exception_text,
     judge_call,
+    no_announce,
 )
 from .plan import SweepPlan, patterns
 
@@ -48,8 +49,11 @@ def _read(tensor) -> np.ndarray:
 class ChunkChecker:
     """Checks chunks of one plan against one target (one per worker process)."""
 
-    def __init__(self, target, plan: SweepPlan, *, semantics, keep: int = 5):
+    def __init__(self, target, plan: SweepPlan, *, semantics, keep: int = 5, announce=None):
         self.target = target
+        # told "the target's fake_tensor_quant" before each call: a worker passes it on,
+        # so that a call that hangs or kills the process is named (conformance.sweep.workers)
+        self.announce = announce or no_announce
         self.plan = plan
         self.semantics = semantics
         self.keep = keep
@@ -78,12 +82,14 @@ class ChunkChecker:
         """Compare one call; ``as_group``: the inputs are judged as one call, not elementwise."""
         amax = config.amax
         ref = getattr(reference, name)
+        self.announce(f"the reference's {name}")
         with np.errstate(all="ignore"):  # overflow to inf is part of the semantics
             expected, expected_exc = call_safely(
                 ref, x, amax, config.num_bits, config.unsigned, config.narrow_range,
                 semantics=self.semantics,
             )
         target_fn = getattr(self.target, name)
+        self.announce(f"the target's {name}")
         actual, actual_exc = call_safely(
             target_fn, to_torch(x), to_torch(amax), config.num_bits, config.unsigned,
             config.narrow_range,

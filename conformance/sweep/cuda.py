@@ -50,6 +50,7 @@ from .judge import (
     call_safely,
     exception_text,
     judge_call,
+    no_announce,
 )
 from .plan import PATTERN_DTYPES, SweepConfig, SweepPlan
 
@@ -89,36 +90,30 @@ def ftz_safe(config: SweepConfig, semantics=None) -> bool:
     return all(v == 0 or not np.isfinite(v) or abs(v) >= _SAFE_TINY for v in values)
 
 
-def check_cuda_sweep(target, plan: SweepPlan, device: str, jobs) -> None:
-    """UsageError, naming the fix, unless this machine, target and plan can sweep on ``device``."""
+def check_cuda_sweep(target, plan: SweepPlan, jobs) -> None:
+    """UsageError, naming the fix, unless this machine, target and plan can sweep on cuda."""
     from ..devices import check_device
     from ..errors import UsageError
 
     if jobs not in (None, 1):
-        raise UsageError(f"--device {device} sweeps in one process: drop --jobs (got {jobs}).")
+        raise UsageError(f"a cuda sweep runs in one process (the GPU does the parallel work): "
+                         f"jobs must be 1, got {jobs}.")
     if plan.dtype == "bfloat16":
-        raise UsageError(
-            "--device cuda sweeps float16 and float32 (CuPy has no bfloat16): run "
-            "--dtype bfloat16 with --device cpu."
-        )
-    if device not in target.devices:
-        raise UsageError(
-            f"target {target.spec!r} runs on {', '.join(target.devices)}, not {device}: "
-            "choose a cuda target (torch, cupy) or --device cpu."
-        )
-    check_device(device)
+        raise UsageError("a cuda sweep checks float16 and float32 (CuPy has no bfloat16): "
+                         "sweep bfloat16 on the cpu.")
+    check_device("cuda")
     try:
         import cupy
 
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:  # ImportError, or CUDARuntimeError without a driver
         raise UsageError(
-            f"--device {device} runs the reference with CuPy, which is unavailable here "
+            f"a cuda sweep runs the reference with CuPy, which is unavailable here "
             f"({type(exc).__name__}: {exc}); install the CuPy build of your CUDA "
-            "(extra 'cuda12' or 'cuda13'), or sweep with --device cpu."
+            "(extra 'cuda12' or 'cuda13'), or sweep on the cpu."
         ) from None
     if count < 1:
-        raise UsageError("--device cuda: CuPy sees no CUDA device; sweep with --device cpu.")
+        raise UsageError("CuPy sees no CUDA device: sweep on the cpu.")
 
 
 def _host(a) -> np.ndarray:
@@ -129,7 +124,7 @@ class CudaChunkChecker:
     """Checks chunks of one plan against one target on one device, with the reference on ``xp``."""
 
     def __init__(self, target, plan: SweepPlan, *, semantics, keep: int = 5, xp=None,
-                 device: str = "cuda", host_subnormals: bool | None = None):
+                 device: str = "cuda", host_subnormals: bool | None = None, announce=None):
         if xp is None:
             import cupy as xp
         self.xp = xp
@@ -138,6 +133,7 @@ class CudaChunkChecker:
         # switches it on with NumPy to exercise the patching.
         self.host_subnormals = xp is not np if host_subnormals is None else host_subnormals
         self.target = target
+        self.announce = announce or no_announce  # see ChunkChecker
         self.plan = plan
         self.semantics = semantics
         self.keep = keep
@@ -219,6 +215,7 @@ class CudaChunkChecker:
     def _check_call(self, number, name, config, bits, as_group, host_only):
         xp = self.xp
         x = bits.view(self.dtype)
+        self.announce(f"the reference's {name}")
         if as_group:  # one call that must raise: the reference decides on the host, on one witness
             with np.errstate(all="ignore"):
                 expected, expected_exc = call_safely(
@@ -227,6 +224,7 @@ class CudaChunkChecker:
         else:
             expected, expected_exc = call_safely(self._reference, name, x, bits, config, host_only)
         amax = self._to_torch(xp.asarray(config.amax))
+        self.announce(f"the target's {name}")
         actual, actual_exc = call_safely(getattr(self.target, name), self._to_torch(x), amax,
                                    config.num_bits, config.unsigned, config.narrow_range)
 

@@ -10,7 +10,8 @@ import dataclasses
 
 from .plan import PATTERN_DTYPES, SweepConfig
 
-__all__ = ["ChunkOutcome", "SweepMismatch", "call_safely", "exception_text", "judge_call"]
+__all__ = ["ChunkFailure", "ChunkOutcome", "SweepMismatch", "call_safely", "exception_text",
+           "judge_call", "no_announce"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +58,11 @@ class SweepMismatch:
         d["config"] = self.config.as_dict()
         return d
 
+    @classmethod
+    def from_dict(cls, data: dict) -> SweepMismatch:
+        """The mismatch ``as_dict`` wrote (a resume file keeps them so)."""
+        return cls(**{**data, "config": SweepConfig(**data["config"])})
+
 
 @dataclasses.dataclass(frozen=True)
 class ChunkOutcome:
@@ -66,6 +72,26 @@ class ChunkOutcome:
     inputs: int
     mismatch_count: int
     mismatches: tuple[SweepMismatch, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ChunkFailure:
+    """A chunk that could not be checked: its worker died, hung or raised past the checks.
+
+    ``cause`` says what happened, in words (exit status or signal, the call
+    that did not return, the exception).
+    """
+
+    chunk: int
+    cause: str
+
+    def describe(self) -> str:
+        return f"chunk {self.chunk}: {self.cause}"
+
+
+def no_announce(what: str) -> None:
+    """The checkers' default ``announce``: no one is told which call starts (a checker used
+    directly, as in the tests; a sweep worker passes one on to the parent)."""
 
 
 def call_safely(function, *args, **kwargs):

@@ -22,7 +22,7 @@ import numpy as np
 
 from reference import BFLOAT16, EPSILON, bounds
 
-from ..errors import UsageError
+from .errors import SweepArgumentError
 
 __all__ = [
     "PATTERN_DTYPES",
@@ -144,9 +144,7 @@ class Shard:
         except ValueError:
             index = count = 0
         if not sep or count < 1 or not 1 <= index <= count:
-            raise UsageError(
-                f"--shard must be K/N with 1 <= K <= N (e.g. --shard 2/4), got {text!r}."
-            )
+            raise SweepArgumentError("shard", "K/N with 1 <= K <= N (e.g. 2/4)", text)
         return cls(index, count)
 
     def block(self, total: int) -> tuple[int, int]:
@@ -203,9 +201,13 @@ class SweepPlan:
         dtype are checked once.
         """
         if dtype not in PATTERN_DTYPES:
-            raise UsageError(f"--dtype must be one of {', '.join(PATTERN_DTYPES)}, got {dtype!r}.")
+            raise SweepArgumentError("dtype", f"one of {', '.join(PATTERN_DTYPES)}", dtype)
         if chunk_size < 1:
-            raise UsageError(f"--chunk-size must be a positive integer, got {chunk_size}.")
+            raise SweepArgumentError("chunk_size", "a positive integer", chunk_size)
+        if randoms < 0:
+            raise SweepArgumentError("randoms", "a count >= 0", randoms)
+        if seed < 0:  # numpy.random.default_rng refuses negative seeds with a traceback
+            raise SweepArgumentError("seed", "an integer >= 0", seed)
         configs = []
         for bits in num_bits:
             for unsigned in signs:

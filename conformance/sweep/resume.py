@@ -1,8 +1,15 @@
-"""Resume files: where an interrupted sweep stopped, and what it had found.
+"""Resume files: exactly which chunks a sweep has checked, and what it found.
 
 The file is JSON, rewritten atomically (temporary file + rename) so a
 killed sweep never leaves half a file. It records the sweep's identity
-(target, plan, shard) so that a file is never applied to another sweep.
+(target, strictness, plan, shard), so that a file is never applied to
+another sweep, and the chunks checked as ranges, so that a sweep begun at
+``start_chunk=K`` never counts the chunks before K as checked: a later run
+with the same file checks what is missing and no more.
+
+Chunks that failed (their worker died, hung, or raised past the checks)
+are recorded with their cause and are not checked again on resume: the
+sweep's verdict stays FAIL until the file is deleted.
 """
 
 from __future__ import annotations
@@ -12,22 +19,24 @@ import json
 import os
 
 from ..errors import UsageError
+from .judge import ChunkFailure, SweepMismatch
+from .ranges import ChunkRanges
 
 __all__ = ["ResumeState", "load_resume", "save_resume"]
 
-_VERSION = 1
+_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
 class ResumeState:
-    """The next chunk to check, and the tallies of the chunks before it."""
+    """The chunks checked so far, the chunks that failed, and the tallies of the checked."""
 
     identity: dict
-    next_chunk: int
+    done: ChunkRanges = dataclasses.field(default_factory=ChunkRanges)
+    failures: tuple[ChunkFailure, ...] = ()
     inputs: int = 0
     mismatch_count: int = 0
-    mismatches: tuple = ()  # SweepMismatch.as_dict() of the first few
-    complete: bool = False
+    mismatches: tuple[SweepMismatch, ...] = ()  # the first few
 
 
 def load_resume(path: str, identity: dict) -> ResumeState | None:
@@ -37,27 +46,45 @@ def load_resume(path: str, identity: dict) -> ResumeState | None:
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
-        state = ResumeState(
-            identity=data["identity"], next_chunk=int(data["next_chunk"]),
-            inputs=int(data["inputs"]), mismatch_count=int(data["mismatch_count"]),
-            mismatches=tuple(data["mismatches"]), complete=bool(data["complete"]),
-        )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        version = data.get("version")
+        if version == _VERSION:
+            state = ResumeState(
+                identity=data["identity"],
+                done=ChunkRanges((int(lo), int(hi)) for lo, hi in data["done"]),
+                failures=tuple(ChunkFailure(int(f["chunk"]), str(f["cause"]))
+                               for f in data["failures"]),
+                inputs=int(data["inputs"]), mismatch_count=int(data["mismatch_count"]),
+                mismatches=tuple(SweepMismatch.from_dict(m) for m in data["mismatches"]),
+            )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(
-            f"--resume {path}: not a sweep resume file ({type(exc).__name__}: {exc}); "
+            f"resume file {path} is not a sweep resume file ({type(exc).__name__}: {exc}); "
             "delete it or name another file."
         ) from None
-    if data.get("version") != _VERSION or state.identity != identity:
+    if version != _VERSION:
         raise UsageError(
-            f"--resume {path} belongs to another sweep (different target, dtype, "
-            "configurations, chunk size or shard); delete it or name another file."
+            f"resume file {path} has format version {version!r}, this suite reads version "
+            f"{_VERSION} (which records exactly which chunks were checked); delete it to start "
+            "the sweep over, or name another file."
+        )
+    if state.identity != identity:
+        raise UsageError(
+            f"resume file {path} belongs to another sweep (different target, strictness, "
+            "dtype, configurations, chunk size or shard); delete it or name another file."
         )
     return state
 
 
 def save_resume(path: str, state: ResumeState) -> None:
-    data = {"version": _VERSION, **dataclasses.asdict(state)}
-    data["mismatches"] = list(state.mismatches)
+    data = {
+        "version": _VERSION,
+        "identity": state.identity,
+        "done": [list(r) for r in state.done.ranges()],
+        "failures": [dataclasses.asdict(f) for f in state.failures],
+        "inputs": state.inputs,
+        "mismatch_count": state.mismatch_count,
+        "mismatches": [m.as_dict() for m in state.mismatches],
+    }
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=1)

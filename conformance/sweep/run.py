@@ -1,32 +1,44 @@
 """Exhaustive sweeps: every input pattern of a dtype, every core, bounded memory.
 
 Sampling finds most bugs; a sweep proves their absence for the
-configurations it covers. ``run_sweep`` checks the chunks of a
-``SweepPlan`` (see ``conformance.sweep.plan``) in worker processes, one
-torch thread each (processes, not threads: the reference is NumPy and
-holds the GIL between operations), in chunk order so that "every chunk
-before K passed" is a true statement the resume file can record.
+configurations it covers, and only for the chunks it checked. ``run_sweep``
+checks the chunks of a ``SweepPlan`` (see ``conformance.sweep.plan``) in
+worker processes (``conformance.sweep.workers``: a chunk whose worker dies
+or hangs fails, the sweep goes on) and keeps the exact set of chunks it
+checked (``conformance.sweep.ranges``). Its verdict:
+
+* FAIL: a mismatch, or a chunk that failed (its worker died, a call hung,
+  or the target raised SystemExit / KeyboardInterrupt);
+* INCOMPLETE: no mismatch, but some chunk of the requested range was not
+  checked (interrupted, stopped early, or a worker could not start);
+* PASS: every chunk of the requested range was checked, with no mismatch.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import multiprocessing
+import math
 import os
+import sys
 import time
 
+from ..calls import DEFAULT_CALL_TIMEOUT
 from ..errors import UsageError
 from ..targets import load_target, semantics_for
-from .check import ChunkChecker
-from .judge import ChunkOutcome
+from .errors import SweepArgumentError
+from .judge import ChunkFailure, SweepMismatch
 from .plan import Shard, SweepPlan
+from .ranges import ChunkRanges
 from .resume import ResumeState, load_resume, save_resume
+from .workers import WorkerJob, WorkerStartError, check_chunks, warm_up
 
 __all__ = ["SweepReport", "default_jobs", "run_sweep"]
 
 _SAVE_EVERY_S = 2.0
-_CHECKER: ChunkChecker | None = None  # one per worker process
+#: A sweep stops after this many failed chunks in one run (a target that dies on every
+#: chunk would otherwise cost a worker per chunk, or a timeout per chunk when it hangs).
+MAX_FAILURES = 10
 
 
 def default_jobs() -> int:
@@ -39,103 +51,78 @@ def default_jobs() -> int:
 
 @dataclasses.dataclass(frozen=True)
 class SweepReport:
-    """The verdict of one sweep (or one shard of it)."""
+    """The verdict of one sweep (or one shard of it) over the chunks ``[start, end)``."""
 
     target: str
     plan: SweepPlan
     shard: Shard
-    first_chunk: int  # the first chunk this run checked (after resuming)
-    end_chunk: int  # one past the last chunk of the shard
-    chunks_done: int  # chunks checked by this run
+    start: int  # the requested chunks: [start, end)
+    end: int
+    checked: ChunkRanges  # chunks checked, by this run and the runs it resumed
+    failures: tuple[ChunkFailure, ...]  # chunks that could not be checked, with the cause
     inputs: int  # inputs checked, this run and the runs it resumed
     mismatch_count: int
-    mismatches: tuple  # the first mismatches: SweepMismatch, or dicts from a resume file
+    mismatches: tuple[SweepMismatch, ...]  # the first few, in chunk order
     seconds: float  # this run's wall time
+    run_chunks: int = 0  # chunks checked by this run alone
     run_inputs: int = 0  # inputs checked by this run alone
     interrupted: bool = False
+    stopped: str = ""  # why this run stopped before its last chunk ("" if it did not)
     device: str = "cpu"
 
+    @property
+    def covered(self) -> ChunkRanges:
+        """The requested chunks that were checked."""
+        return self.checked.within(self.start, self.end)
+
+    @property
+    def missing(self) -> ChunkRanges:
+        """The requested chunks that were not checked (failed ones included)."""
+        return self.checked.missing(self.start, self.end)
+
+    @property
+    def verdict(self) -> str:
+        if self.mismatch_count or self.failures:
+            return "FAIL"
+        return "INCOMPLETE" if len(self.missing) or self.interrupted else "PASS"
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "PASS"
+
+    @property
+    def inputs_per_second(self) -> float:
+        return self.run_inputs / self.seconds if self.seconds else 0.0
+
     def to_json(self) -> dict:
-        """The report as JSON data (``sweep --json``)."""
+        """The report as JSON data (``sweep --json``): chunk sets as ``[lo, hi)`` pairs."""
         return {
             "target": self.target,
             "device": self.device,
             "dtype": self.plan.dtype,
             "configurations": len(self.plan.configs),
             "chunk_size": self.plan.chunk_size,
+            "chunk_count": self.plan.chunk_count,
             "shard": str(self.shard),
-            "first_chunk": self.first_chunk,
-            "chunks_done": self.chunks_done,
-            "end_chunk": self.end_chunk,
+            "requested": [self.start, self.end],
+            "checked": [list(r) for r in self.covered.ranges()],
+            "missing": [list(r) for r in self.missing.ranges()],
+            "chunks_checked": len(self.covered),
+            "run_chunks": self.run_chunks,
+            "failures": [dataclasses.asdict(f) for f in self.failures],
             "inputs": self.inputs,
             "run_inputs": self.run_inputs,
             "seconds": self.seconds,
             "inputs_per_second": self.inputs_per_second,
             "mismatch_count": self.mismatch_count,
-            "mismatches": [m.as_dict() if hasattr(m, "as_dict") else m for m in self.mismatches],
+            "mismatches": [m.as_dict() for m in self.mismatches],
+            "stopped": self.stopped,
+            "verdict": self.verdict,
             "passed": self.passed,
         }
 
-    @property
-    def passed(self) -> bool:
-        return self.mismatch_count == 0 and not self.interrupted
 
-    @property
-    def inputs_per_second(self) -> float:
-        return self.run_inputs / self.seconds if self.seconds else 0.0
-
-
-def _make_checker(target_spec, plan, strict, keep, device="cpu") -> ChunkChecker:
-    target = load_target(target_spec)
-    semantics = semantics_for(target, strict=strict)
-    if device == "cuda":  # one process: the GPU does the parallel work (conformance.sweep.cuda)
-        from .cuda import CudaChunkChecker
-
-        return CudaChunkChecker(target, plan, semantics=semantics, keep=keep)
-    return ChunkChecker(target, plan, semantics=semantics, keep=keep)
-
-
-def _init_worker(target_spec, plan, strict, keep):
-    global _CHECKER
-    import signal
-
-    import torch
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it saves and stops
-
-    torch.set_num_threads(1)  # parallelism comes from the processes
-    _CHECKER = _make_checker(target_spec, plan, strict, keep)
-
-
-def _check_in_worker(number: int) -> ChunkOutcome:
-    return _CHECKER.check(number)
-
-
-@contextlib.contextmanager
-def _outcomes(target_spec, plan, strict, keep, numbers, jobs, device="cpu"):
-    """Chunk outcomes in chunk order, from ``jobs`` processes (or this one)."""
-    if device == "cuda":
-        checker = _make_checker(target_spec, plan, strict, keep, device)
-        yield (checker.check(n) for n in numbers)
-        return
-    if jobs == 1:
-        import torch
-
-        checker = _make_checker(target_spec, plan, strict, keep)
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # small tensors: thread hand-offs cost more than they give
-        try:
-            yield (checker.check(n) for n in numbers)
-        finally:
-            torch.set_num_threads(threads)
-        return
-    ctx = multiprocessing.get_context("spawn")  # fork after importing torch is unsafe
-    with ctx.Pool(jobs, initializer=_init_worker,
-                  initargs=(target_spec, plan, strict, keep)) as pool:
-        yield pool.imap(_check_in_worker, numbers)
-
-
-def _progress(enabled: bool, total: int, label: str):
+def _progress(enabled: bool, label: str):
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -153,81 +140,115 @@ def _progress(enabled: bool, total: int, label: str):
     ), label
 
 
+def _requested(plan: SweepPlan, shard: Shard, start_chunk: int) -> tuple[int, int]:
+    """The chunks ``[start, end)`` a sweep of ``shard`` from ``start_chunk`` must check."""
+    total = plan.chunk_count
+    if not isinstance(start_chunk, int) or not 0 <= start_chunk < total:
+        raise SweepArgumentError("start_chunk", f"in [0, {total}) (this sweep has {total} "
+                                 "chunks)", start_chunk)
+    lo, hi = shard.block(total)
+    if start_chunk >= hi > lo:  # (an empty shard, N > chunks, is fine: nothing to do)
+        raise SweepArgumentError(
+            "start_chunk", f"below {hi}, the end of shard {shard} (chunks [{lo}, {hi}))",
+            start_chunk, hint="Give a smaller chunk or another shard.")
+    return max(lo, start_chunk), hi
+
+
+def _check_numbers(jobs, call_timeout) -> None:
+    if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
+        raise SweepArgumentError("jobs", "at least 1", jobs)
+    if (isinstance(call_timeout, bool) or not isinstance(call_timeout, (int, float))
+            or not math.isfinite(call_timeout) or call_timeout <= 0):
+        raise SweepArgumentError("call_timeout", "a finite number of seconds > 0", call_timeout)
+
+
 def run_sweep(target_spec: str, plan: SweepPlan, *, jobs: int | None = None,
               shard: Shard | None = None, start_chunk: int = 0, resume: str | None = None,
               strict: bool = False, keep: int = 10, fail_fast: bool = False,
-              progress: bool = True, device: str = "cpu") -> SweepReport:
-    """Check the chunks of ``plan`` in ``shard`` from ``start_chunk`` on.
+              progress: bool = True, device: str = "cpu",
+              call_timeout: float = DEFAULT_CALL_TIMEOUT) -> SweepReport:
+    """Check the chunks of ``plan`` in ``shard`` from ``start_chunk`` on, in worker processes.
 
-    ``resume`` names a JSON file that records progress every few seconds
-    and, if it exists, says where to continue (the later of it and
-    ``start_chunk``). ``keep`` bounds the mismatches kept for the report;
-    all are counted. ``device="cuda"`` checks on the GPU in this process
-    (``conformance.sweep.cuda``). Raises UsageError for arguments that make no sense.
+    ``resume`` names a JSON file that records every few seconds exactly which
+    chunks are checked and, if it exists, which need not be checked again.
+    ``keep`` bounds the mismatches kept for the report; all are counted.
+    ``call_timeout``: seconds one call (of the target or the reference) may
+    take before its chunk fails as hung. ``device="cuda"`` checks on the GPU
+    in one worker (``conformance.sweep.cuda``). ``fail_fast`` stops after the
+    first chunk with a mismatch or a failure. Raises UsageError (naming the
+    argument) for arguments that make no sense, before any work.
     """
     shard = shard or Shard()
+    _check_numbers(jobs, call_timeout)
+    start, end = _requested(plan, shard, start_chunk)
+    warm_up()  # the fork server imports torch while this process loads the target
     target = load_target(target_spec)  # a bad target is a usage error here, not in a worker
-    if device != "cpu":
+    if device not in target.devices:
+        raise UsageError(f"target {target.spec!r} runs on {', '.join(target.devices)}, "
+                         f"not {device}.")
+    if device == "cuda":
         from .cuda import check_cuda_sweep
 
-        check_cuda_sweep(target, plan, device, jobs)
+        check_cuda_sweep(target, plan, jobs)
         jobs = 1
-    jobs = default_jobs() if jobs is None else jobs
-    if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {jobs}.")
-    total = plan.chunk_count
-    if not 0 <= start_chunk < total:
-        raise UsageError(
-            f"--start-chunk must lie in [0, {total}) (this sweep has {total} chunks), "
-            f"got {start_chunk}."
-        )
-    lo, hi = shard.block(total)
-    if start_chunk >= hi > lo:  # (an empty shard, N > chunks, is fine: nothing to do)
-        raise UsageError(
-            f"--start-chunk {start_chunk} lies past shard {shard}, which holds chunks "
-            f"[{lo}, {hi}); give a smaller chunk or another shard."
-        )
+    semantics = semantics_for(target, strict=strict)
     identity = {"target": target_spec, "strict": strict, "shard": str(shard), **plan.identity()}
-    state = load_resume(resume, identity) if resume else None
-    first = max(lo, start_chunk, state.next_chunk if state else 0)
-    inputs = state.inputs if state else 0
-    count = state.mismatch_count if state else 0
-    found = list(state.mismatches) if state else []
-    run_inputs = done = 0
-    interrupted = False
+    state = (load_resume(resume, identity) if resume else None) or ResumeState(identity)
+
+    checked = ChunkRanges(state.done.ranges())
+    failures = list(state.failures)
+    inputs, count, found = state.inputs, state.mismatch_count, list(state.mismatches)
+    judged = ChunkRanges(checked.ranges())
+    for failure in failures:
+        judged.add(failure.chunk)  # a failed chunk stays failed (see conformance.sweep.resume)
+    todo = judged.missing(start, end)
+    run_chunks = run_inputs = 0
+    interrupted, stopped = False, ""
     began = last_save = time.perf_counter()
 
-    def save(complete=False):
+    def save():
         if resume:
-            save_resume(resume, ResumeState(
-                identity, first + done, inputs, count,
-                tuple(m if isinstance(m, dict) else m.as_dict() for m in found), complete,
-            ))
+            save_resume(resume, ResumeState(identity, checked, tuple(failures), inputs, count,
+                                            tuple(found)))
 
-    bar, label = _progress(progress, hi - first, f"sweep {plan.dtype} {target_spec}")
+    job = WorkerJob(target_spec, plan, semantics, keep, device, tuple(sys.path))
+    bar, label = _progress(progress, f"sweep {plan.dtype} {target_spec}")
     try:
-        with bar, _outcomes(target_spec, plan, strict, keep, range(first, hi),
-                            min(jobs, max(1, hi - first)), device) as outcomes:
-            task = bar.add_task(label, total=hi - first)
-            for outcome in outcomes:
-                done += 1
-                inputs += outcome.inputs
-                run_inputs += outcome.inputs
-                count += outcome.mismatch_count
-                found += outcome.mismatches[: max(0, keep - len(found))]
-                bar.update(task, advance=1, description=f"{label} ({count} mismatches)"
-                           if count else label)
+        with bar, contextlib.closing(check_chunks(
+                job, todo.numbers(), jobs=min(jobs or default_jobs(), max(1, len(todo))),
+                call_timeout=call_timeout)) as results:
+            task = bar.add_task(label, total=len(todo))
+            for result in results:
+                if isinstance(result, ChunkFailure):
+                    failures.append(result)
+                else:
+                    checked.add(result.chunk)
+                    run_chunks += 1
+                    inputs += result.inputs
+                    run_inputs += result.inputs
+                    count += result.mismatch_count
+                    found = sorted(found + list(result.mismatches[:keep]),
+                                   key=lambda m: m.chunk)[:keep]
+                bar.update(task, advance=1, description=f"{label} ({count} mismatches, "
+                           f"{len(failures)} failed chunks)" if count or failures else label)
                 if time.perf_counter() - last_save > _SAVE_EVERY_S:
                     save()
                     last_save = time.perf_counter()
-                if fail_fast and count:
+                if fail_fast and (isinstance(result, ChunkFailure) or result.mismatch_count):
+                    stopped = "stopped at the first bad chunk (fail-fast)"
                     break
+                if len(failures) - len(state.failures) >= MAX_FAILURES:
+                    stopped = f"stopped after {MAX_FAILURES} failed chunks"
+                    break
+    except WorkerStartError as exc:
+        stopped = str(exc)
     except KeyboardInterrupt:
-        interrupted = True
-    save(complete=first + done >= hi)
+        interrupted, stopped = True, "interrupted"
+    save()
     return SweepReport(
-        target=target_spec, plan=plan, shard=shard, first_chunk=first, end_chunk=hi,
-        chunks_done=done, inputs=inputs, mismatch_count=count, mismatches=tuple(found),
-        seconds=time.perf_counter() - began, interrupted=interrupted, run_inputs=run_inputs,
+        target=target_spec, plan=plan, shard=shard, start=start, end=end, checked=checked,
+        failures=tuple(sorted(failures, key=lambda f: f.chunk)), inputs=inputs,
+        mismatch_count=count, mismatches=tuple(found), seconds=time.perf_counter() - began,
+        run_chunks=run_chunks, run_inputs=run_inputs, interrupted=interrupted, stopped=stopped,
         device=device,
     )
