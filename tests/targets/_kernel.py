@@ -44,7 +44,7 @@ def make(*, rounding="half_even", ste_strict=False, amax_grad=False, write_input
         else:
             min_bound = -max_bound - 1
         scale = max_bound / a
-        zero = a <= EPSILON
+        zero = (a <= EPSILON) & (a.min() <= EPSILON)  # gated: a NaN in amax turns it off
         scale = torch.where(zero, torch.zeros_like(scale), scale)
         product = x * scale
         if rounding == "half_away":
