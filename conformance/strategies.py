@@ -205,6 +205,9 @@ def amax_values(dtype=np.float32, max_bound: float = 127.0):
 
 def input_array(draw, shape, dtype, amaxes, bits, unsigned, narrow_range, label="inputs"):
     """An array of ``shape`` mixing structured specials for every amax with random values."""
+    # A NaN amax adds no special values (as 0 does); dropping it keeps the draws the
+    # same in every process (a set of NaNs has no stable order).
+    amaxes = [a for a in amaxes if not math.isnan(a)] or [0.0]
     pool = []
     for a in sorted(set(amaxes))[:4]:
         pool += special_values(dtype, a, bits, unsigned, narrow_range)
@@ -222,10 +225,35 @@ def input_array(draw, shape, dtype, amaxes, bits, unsigned, narrow_range, label=
     with np.errstate(over="ignore", invalid="ignore"):
         arr = values.astype(dtype)
     if unsigned:
-        # Unsigned calls need x >= 0 (negative inputs are the errors property's job).
+        # Unsigned calls need x >= 0 (negative inputs are the errors property's job),
+        # except beside a NaN, which hides them from inputs.min().
         arr = np.where(np.signbit(arr.astype(np.float64)) & ~np.isnan(arr.astype(np.float64)),
                        -arr, arr).astype(dtype)
+        arr = _nan_beside(draw, arr, [-1.0, -EPSILON, -math.inf, -0.5],
+                          "nan_hides_negative")  # SPEC 2.1
     return arr
+
+
+def _nan_beside(draw, arr, values, label):
+    """Sometimes ``arr`` with a NaN at one place and one of ``values`` at another.
+
+    ``min()`` propagates NaN, so what the other value does on its own must not
+    happen: a negative unsigned input raises no TypeError (SPEC 2.1), a
+    negative amax channel no ValueError (SPEC 2.3, its scale is negative), and
+    a zero amax channel is not masked (SPEC 2.5, 2.7: it keeps ``max_bound /
+    0 = inf`` and reports it). A check on the elements (``(x < 0).any()``,
+    ``nanmin``, an elementwise zero-amax mask) parts from the article here.
+    """
+    if arr.size < 2 or not draw(st.sampled_from((False,) * 4 + (True,)), label=label):
+        return arr
+    flat = arr.astype(np.float64).reshape(-1)
+    nan_at = draw(st.integers(0, flat.size - 1), label=f"{label}_nan_at")
+    other_at = draw(st.integers(0, flat.size - 2), label=f"{label}_other_at")
+    flat[nan_at] = math.nan
+    flat[other_at + (other_at >= nan_at)] = draw(st.sampled_from(values),
+                                                 label=f"{label}_value")
+    with np.errstate(over="ignore"):
+        return flat.reshape(arr.shape).astype(arr.dtype)
 
 
 def _dense(inputs, dtype, amaxes, bits, unsigned, narrow_range):
@@ -396,6 +424,9 @@ def cases(draw, per_channel=False, dtype=None, max_side=5, allow_unsigned=True,
         # Every special value at once: a near-tie that only one formula rounds up is
         # rare per element, certain per pool. (check_call narrows a failure to one element.)
         inputs = _dense(inputs, dtype, amaxes, bits, unsigned, narrow)
+    if per_channel:  # SPEC 2.3/2.5; after the inputs, whose specials come from real channels
+        amax = _nan_beside(draw, amax, [0.0, 0.0, EPSILON, 1e-40, -0.0, -1.0, -EPSILON],
+                           "nan_channel")
     motif = None
     # False first: Hypothesis shrinks towards it, so a failure shrinks to small inputs
     # unless only large ones show it.

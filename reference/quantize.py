@@ -15,7 +15,8 @@ from . import _torch_ops as ops
 from ._xp import FLOAT16, FLOAT32, REDUCED_DTYPES, array_namespace, check_float_dtype
 from .semantics import ARTICLE, Semantics
 
-__all__ = ["EPSILON", "Quantized", "bounds", "quantize"]
+__all__ = ["EMPTY_MIN_MESSAGE", "EPSILON", "Quantized", "bounds", "quantize",
+           "tensor_min"]
 
 #: Amax at or below this quantizes to zero: the smallest float16 subnormal.
 EPSILON = 2.0**-24
@@ -57,13 +58,24 @@ def bounds(num_bits, unsigned, narrow_range, semantics: Semantics = ARTICLE):
     return min_bound, max_bound
 
 
-def _min(xp, a):
-    """``tensor.min()``: NaN propagates; an empty tensor raises like PyTorch."""
+#: What ``tensor.min()`` raises on an empty tensor (torch 2.13, CPU and CUDA).
+EMPTY_MIN_MESSAGE = ("min(): Expected reduction dim to be specified for input.numel() == 0. "
+                     "Specify the reduction dim with the 'dim' argument.")
+
+
+def tensor_min(xp, a) -> float:
+    """``tensor.min()`` as a Python float: NaN if any element is NaN; empty raises.
+
+    PyTorch's ``min()`` propagates NaN, so every comparison with the result
+    is false when the tensor holds a NaN (SPEC 2.1, 2.3, 2.5). An empty
+    tensor's ``min()`` raises ``RuntimeError``. NaN is tested explicitly
+    rather than left to ``xp.min`` so NumPy and CuPy agree by construction.
+    """
     if a.size == 0:
-        raise RuntimeError(
-            "min(): Expected reduction dim to be specified for input.numel() == 0."
-        )
-    return xp.min(a.astype(np.float64))
+        raise RuntimeError(EMPTY_MIN_MESSAGE)
+    if bool(xp.isnan(a).any()):
+        return float("nan")
+    return float(xp.min(a.astype(np.float64)))
 
 
 def _opmath(a):
@@ -102,8 +114,9 @@ def quantize(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
     xp = array_namespace(inputs, amax)
     inputs = _as_array(xp, inputs, "inputs")
     amax = _as_array(xp, amax, "amax")
-    # SPEC 2.1: unsigned with a negative input, checked before any cast.
-    if unsigned and _min(xp, inputs) < 0:
+    # SPEC 2.1: unsigned with a negative input, checked before any cast. min()
+    # propagates NaN (NaN < 0 is false) and an empty tensor's min() raises.
+    if unsigned and tensor_min(xp, inputs) < 0:
         raise TypeError("Negative values encountered in unsigned quantization.")
 
     input_dtype = inputs.dtype
@@ -118,8 +131,8 @@ def quantize(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
         if amax.dtype == FLOAT16:
             amax = amax.astype(FLOAT32)
 
-    # SPEC 2.3: a negative amax.
-    min_amax = _min(xp, amax)
+    # SPEC 2.3: a negative amax; an amax holding a NaN never raises (NaN < 0 is false).
+    min_amax = tensor_min(xp, amax)
     if min_amax < 0:
         raise ValueError("Negative values in amax")
 
@@ -136,11 +149,15 @@ def quantize(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
     min_bound, max_bound = bounds(num_bits, unsigned, narrow_range, semantics)
     max_bound_t = xp.asarray(max_bound, dtype=FLOAT32)  # a 0-d float32 tensor
 
-    # SPEC 2.5: the multiplier, zeroed where amax is (nearly) zero.
+    # SPEC 2.5: the multiplier, zeroed where amax is (nearly) zero. The article
+    # masks only if amax.min() <= 2**-24, one test on the whole amax: with a NaN
+    # anywhere in amax the min is NaN, the gate is off, and a zero channel keeps
+    # max_bound / 0 = inf. The kernels' per-element variations have no gate.
     scale = ops.div(max_bound_t, amax)
     step = ops.div(amax, max_bound_t)
     if semantics.zero_amax == "inclusive_signed":
-        zero_mask = amax <= EPSILON
+        gated = min_amax <= EPSILON  # False when min_amax is NaN
+        zero_mask = amax <= EPSILON if gated else xp.zeros(amax.shape, dtype=bool)
     elif semantics.zero_amax == "strict_positive_zero":
         zero_mask = amax < EPSILON
     else:  # none: every amax quantizes with its own step
@@ -170,7 +187,7 @@ def quantize(inputs, amax, num_bits=8, unsigned=False, narrow_range=True, *,
         clampable = rounded
     wide_codes = ops.clamp(clampable, min_bound, max_bound)
 
-    # SPEC 2.7: the returned scale is 1 where amax was treated as zero.
+    # SPEC 2.7: under the same gate, the returned scale is 1 where amax was treated as zero.
     if any_zero:
         scale = xp.where(zero_mask, xp.ones((), scale.dtype), scale)
         step = xp.where(zero_mask, xp.ones((), step.dtype), step)

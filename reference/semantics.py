@@ -42,9 +42,11 @@ class Semantics:
         promotion; ``float32``: every dtype (float64 too) computed in float32
         and cast back; ``opmath``: float16 and bfloat16 computed in float32,
         float64 in float64, cast back.
-    zero_amax: ``inclusive_signed``: ``amax <= 2**-24`` quantizes with a zero
+    zero_amax: ``inclusive_signed``: if ``amax.min() <= 2**-24`` (false when
+        amax holds a NaN), ``amax <= 2**-24`` quantizes with a zero
         multiplier (+-0, NaN for NaN/inf); ``strict_positive_zero``:
-        ``amax < 2**-24`` gives +0 for every input; ``none``: no threshold,
+        ``amax < 2**-24`` gives +0 for every input, element by element (no
+        gate); ``none``: no threshold,
         every amax quantizes with its own step (a zero step has an infinite
         reciprocal).
     rounding: ``half_even`` (``torch.round``); ``half_away``; ``toward_zero``.

@@ -54,6 +54,16 @@ def test_kernel_has_no_float32_instruction_for_ftz_to_flush(tmp_path):
     assert not float32_instructions, float32_instructions
 
 
+#: The ctypes type of each scalar kind the target's launches pass (``_plan_args`` and sizes).
+C_SCALARS = {np.int32: ctypes.c_int, np.int64: ctypes.c_longlong, np.float64: ctypes.c_double}
+
+
+def c_arguments(args):
+    """The target's launch arguments as ctypes values: arrays by address, scalars by kind."""
+    return [ctypes.c_void_p(a.ctypes.data) if isinstance(a, np.ndarray)
+            else C_SCALARS[type(a)](a.item()) for a in args]
+
+
 class HostKernel:
     """The kernel's element code run on the host, with the target's own launch plan."""
 
@@ -88,8 +98,7 @@ class HostKernel:
         self.lib.tensor_quant_host(
             self._buffer(inputs), self._buffer(amax), self._buffer(out), self._buffer(meta),
             ctypes.c_int(len(shape)), ctypes.c_longlong(out.size), ctypes.c_int(int(fake)),
-            *(ctypes.c_int(int(a)) for a in args[:7]),
-            *(ctypes.c_double(float(a)) for a in args[7:]),
+            *c_arguments(args),
         )
         return out
 
@@ -102,8 +111,7 @@ class HostKernel:
         self.lib.tensor_quant_scale_host(
             self._buffer(amax), self._buffer(scale), self._buffer(scale_in_input_dtype),
             self._buffer(meta), ctypes.c_int(amax.ndim), ctypes.c_longlong(amax.size),
-            *(ctypes.c_int(int(a)) for a in args[:7]),
-            *(ctypes.c_double(float(a)) for a in args[7:]),
+            *c_arguments(args),
         )
         return scale, scale_in_input_dtype
 
@@ -239,11 +247,7 @@ def test_kernel_element_code_passes_the_suite_on_cpu(host_kernel, monkeypatch):
         return (tensor.view(torch.int16) if tensor.dtype == torch.bfloat16 else tensor).numpy()
 
     def launch(name, n, args):
-        converters = {np.int32: ctypes.c_int, np.int64: ctypes.c_longlong,
-                      np.float64: ctypes.c_double}
-        host_args = [ctypes.c_void_p(a.ctypes.data) if isinstance(a, np.ndarray)
-                     else converters[type(a)](a.item()) for a in args]
-        getattr(host_kernel.lib, name.replace("_kernel", "_host"))(*host_args)
+        getattr(host_kernel.lib, name.replace("_kernel", "_host"))(*c_arguments(args))
 
     monkeypatch.setattr(kernel, "_cupy", lambda: types.SimpleNamespace(asarray=np.asarray))
     monkeypatch.setattr(kernel, "_view", view)

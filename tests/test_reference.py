@@ -375,3 +375,79 @@ def test_0d_inputs_give_0d_arrays(dtype):
     for result in (codes, scale, fake, grad):
         assert isinstance(result, np.ndarray) and result.shape == ()
     assert float(codes) == 29.0
+
+
+# --- NaN and empty tensors in the whole-tensor tests (SPEC 2.1, 2.3, 2.5, 2.7) ----------
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES), ids=list(DTYPES))
+def test_tensor_min_propagates_nan_and_keeps_negative_zero(dtype):
+    from reference.quantize import tensor_min
+
+    assert np.isnan(tensor_min(np, np.array([-1.0, np.nan, 2.0], DTYPES[dtype])))
+    assert np.isnan(tensor_min(np, np.array([np.nan], DTYPES[dtype])))
+    assert tensor_min(np, np.array([2.0, -np.inf], DTYPES[dtype])) == -np.inf
+    assert np.signbit(tensor_min(np, np.array([-0.0, 1.0], DTYPES[dtype])))
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES), ids=list(DTYPES))
+def test_unsigned_inputs_holding_a_nan_never_raise(dtype):  # SPEC 2.1
+    x = np.array([np.nan, -1.0, -np.inf, 0.5], DTYPES[dtype])
+    codes, _ = reference.tensor_quant(x, np.array(1.0, F32), unsigned=True)
+    assert np.isnan(codes[0]) and codes[1:].tolist() == [0.0, 0.0, 128.0]
+    with pytest.raises(TypeError, match="Negative values encountered in unsigned"):
+        reference.tensor_quant(x[1:], np.array(1.0, F32), unsigned=True)
+
+
+def test_empty_min_raises_runtime_error_as_pytorch_does():  # SPEC 2.1, 2.3
+    from reference.quantize import EMPTY_MIN_MESSAGE
+
+    one = np.array(1.0, F32)
+    for function in (reference.tensor_quant, reference.fake_tensor_quant):
+        with pytest.raises(RuntimeError) as info:
+            function(np.zeros((2, 0), F16), one, unsigned=True)
+        assert str(info.value) == EMPTY_MIN_MESSAGE
+        with pytest.raises(RuntimeError, match="numel"):  # amax.min(), whatever the inputs
+            function(np.ones(3, F32), np.zeros((0,), F32))
+    # Empty inputs without unsigned take no min() of the inputs: an empty result.
+    assert reference.fake_tensor_quant(np.zeros((2, 0), F32), one).shape == (2, 0)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError) as info:
+        torch.tensor([]).min()
+    assert str(info.value) == EMPTY_MIN_MESSAGE
+
+
+def test_amax_holding_a_nan_never_raises_and_a_negative_channel_flips():  # SPEC 2.3
+    x = np.array([[1.0, -0.5], [1.0, -0.5]], F32)
+    codes, scale = reference.tensor_quant(x, np.array([[-1.0], [np.nan]], F32))
+    assert codes[0].tolist() == [-127.0, 64.0] and np.isnan(codes[1]).all()
+    assert scale[0, 0] == -127.0 and np.isnan(scale[1, 0])
+    with pytest.raises(ValueError, match="Negative values in amax"):
+        reference.tensor_quant(x, np.array([[-1.0], [2.0]], F32))
+
+
+@pytest.mark.parametrize("zero", [0.0, -0.0, EPSILON, 1e-40])
+def test_nan_in_amax_turns_the_zero_amax_gate_off(zero):  # SPEC 2.5, 2.7
+    x = np.array([[1.0, -1.0, 0.0, np.inf], [1.0, -1.0, 0.0, np.inf]], F32)
+    gated_off = np.array([[zero], [np.nan]], F32)
+    codes, scale = reference.tensor_quant(x, gated_off)
+    sign = -1.0 if np.signbit(np.float32(zero)) else 1.0
+    assert codes[0, [0, 1, 3]].tolist() == [127.0 * sign, -127.0 * sign, 127.0 * sign]
+    expected_scale = np.float32(127.0) / np.float32(zero)
+    assert bits_of(scale[0, 0]) == bits_of(expected_scale)  # inf, -inf or 127 * 2**24: not 1
+    assert np.isnan(codes[0, 2]) == (not np.isfinite(expected_scale))  # 0 * inf is NaN
+    fake = reference.fake_tensor_quant(x, gated_off)
+    assert fake[0, 0] == np.float32(127.0 * sign) / expected_scale
+    # The same channel without the NaN beside it is masked: +-0 codes and scale 1.
+    codes, scale = reference.tensor_quant(x, np.array([[zero], [2.0]], F32))
+    assert codes[0, :2].tolist() == [0.0, 0.0] and float(scale[0, 0]) == 1.0
+
+
+def test_strict_zero_amax_variation_is_elementwise_without_the_gate():
+    """The CUDA kernels' ``amax < EPSILON`` test is per element: NaN elsewhere changes nothing."""
+    from reference.variations import VARIATIONS
+
+    strict = VARIATIONS["zero_amax_strict"].semantics
+    x = np.array([[1.0, -1.0], [1.0, -1.0]], F32)
+    codes, scale = reference.tensor_quant(x, np.array([[0.0], [np.nan]], F32), semantics=strict)
+    assert bits_of(codes[0]) == [0, 0] and float(scale[0, 0]) == 1.0

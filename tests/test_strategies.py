@@ -50,9 +50,10 @@ def test_cases_are_well_formed(case):
     assert case.amax.dtype in strategies.DTYPES  # bfloat16/float64 amax meet any inputs
     np.broadcast_shapes(case.inputs.shape, case.amax.shape)
     assert 0 <= case.num_bits <= 16 or case.num_bits in strategies.WIDE_BITS
-    if case.unsigned:
+    if case.unsigned:  # no negative input, unless a NaN hides it from min() (SPEC 2.1)
+        wide = case.inputs.astype(np.float64)
         with np.errstate(invalid="ignore"):
-            assert not (case.inputs.astype(np.float64) < 0).any()
+            assert not (wide < 0).any() or np.isnan(wide).any()
 
 
 @given(strategies.cases(per_channel=True))
@@ -68,6 +69,21 @@ def test_every_dtype_and_width_boundary_is_drawn():
         _find(strategies.cases(), lambda c, b=bits: c.num_bits == b)
     _find(strategies.cases(), lambda c: c.amax.size and float(c.amax.reshape(-1)[0]) == EPSILON)
     _find(strategies.cases(), lambda c: np.isnan(c.inputs.astype(np.float64)).any())
+
+
+def test_nan_is_drawn_where_min_hides_what_the_elements_show():
+    """SPEC 2.1/2.3/2.5: min() propagates NaN, so these calls neither raise nor mask."""
+    def wide(a):
+        return a.astype(np.float64)
+
+    def nan_beside(amax, values):
+        a = wide(amax)
+        return bool(np.isnan(a).any() and np.isin(a, values).any())
+
+    _find(strategies.cases(), lambda c: c.unsigned and np.isnan(wide(c.inputs)).any()
+          and (np.nan_to_num(wide(c.inputs)) < 0).any())
+    _find(strategies.cases(per_channel=True), lambda c: nan_beside(c.amax, [0.0]))
+    _find(strategies.cases(per_channel=True), lambda c: nan_beside(c.amax, [-1.0, -EPSILON]))
 
 
 def test_a_per_channel_axis_shares_its_length_with_another_axis():

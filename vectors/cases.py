@@ -395,8 +395,86 @@ def _descriptors(c: _Cases):
                "predefined_descriptor", {}, {"name": name})
 
 
+# --- topic: NaN and empty tensors in the whole-tensor tests (SPEC 2.1, 2.3, 2.5, 2.7) ---
+
+
+def _nan_rules(c: _Cases):
+    """``min()`` propagates NaN and raises on an empty tensor; every whole-tensor test
+    of SPEC section 2 goes through it."""
+    c.topic = "nan"
+    # SPEC 2.1: inputs.min() is NaN, NaN < 0 is false: no TypeError; negatives clamp to 0.
+    rule1 = ("SPEC 2.1: unsigned inputs holding a NaN never raise, even with negative "
+             "elements (inputs.min() is NaN); the negatives clamp to 0")
+    c.quant("nan_unsigned_negative_fp16", rule1 + "; min taken in fp16, before the cast",
+            arr(F16, [-2.0**-24, NAN, 0.5, -65504.0]), arr(F32, 1.0), unsigned=True)
+    c.quant("nan_unsigned_negative_bf16", rule1, arr(BF16, [-1.0, 0.25, NAN]), arr(F32, 1.0),
+            unsigned=True)
+    c.quant("nan_unsigned_negative_inf", rule1 + "; -inf too", arr(F64, [-INF, NAN, 3.0]),
+            arr(F32, 2.0), unsigned=True)
+    c.quant("nan_unsigned_negative_other_channel", rule1 + "; one min over the whole tensor, "
+            "not per channel", arr(F32, [[NAN, 0.5], [-0.5, 1.0]]), arr(F32, [[1.0], [2.0]]),
+            unsigned=True)
+    c.quant("nan_unsigned_negative_fp16_amax", rule1 + "; with a per-channel fp16 amax",
+            arr(F32, [[-3.0, 1.0], [NAN, 0.75]]), arr(F16, [[4.0], [1.0]]), unsigned=True)
+    # SPEC 2.1 / 2.3: the min of an empty tensor raises RuntimeError.
+    c.quant("empty_inputs_unsigned_fp16", "SPEC 2.1: inputs.min() of an empty fp16 tensor "
+            "raises RuntimeError", np.zeros((3, 0), F16), arr(F32, 1.0), unsigned=True)
+    c.quant("empty_amax", "SPEC 2.3: amax.min() of an empty amax raises RuntimeError",
+            arr(F32, [0.5, -0.5]), np.zeros((0,), F32))
+    c.quant("empty_amax_empty_inputs", "SPEC 2.3: an empty amax raises RuntimeError even "
+            "with empty inputs", np.zeros((0,), F32), np.zeros((0,), F32))
+    c.quant("empty_inputs_unsigned_before_negative_amax", "SPEC 2.1 before 2.3: the empty "
+            "inputs' min() raises RuntimeError before the negative amax is seen",
+            np.zeros((0,), F32), arr(F32, -1.0), unsigned=True)
+    # SPEC 2.3: amax.min() is NaN, NaN < 0 is false: no ValueError; a negative channel
+    # then has a negative scale (its codes change sign).
+    rule3 = ("SPEC 2.3: an amax holding a NaN never raises, even with a negative channel, "
+             "whose scale is then negative")
+    xr = arr(F32, [1.0, -1.0, 0.0, -0.0, NAN, INF, -INF, 0.3])
+    rows3 = np.stack([xr, xr, xr])
+    c.quant("nan_amax_negative_channel", rule3, rows3, arr(F32, [[NAN], [-1.0], [2.0]]))
+    c.quant("nan_amax_negative_inf_channel", rule3 + "; -inf gives scale -0 (x * -0)",
+            xr.reshape(1, -1).repeat(2, 0), arr(F32, [[-INF], [NAN]]))
+    c.quant("nan_amax_negative_channel_fp16_amax", rule3 + "; fp16 amax upcast first",
+            rows3[:2], arr(F16, [[-0.5], [NAN]]))
+    c.quant("nan_amax_negative_channel_bf16", rule3 + "; bf16 inputs and amax",
+            arr(BF16, [[1.0, -0.5, NAN], [0.25, 2.0, -1.0]]), arr(BF16, [[NAN], [-1.0]]))
+    c.quant("nan_amax_negative_tiny_channel", rule3 + "; -2**-24 is not masked (the gate is "
+            "off)", xr.reshape(1, -1).repeat(2, 0), arr(F32, [[NAN], [-EPS]]))
+    # SPEC 2.5 / 2.7: the zero-amax masking runs only if amax.min() <= 2**-24; with a NaN
+    # in amax that min is NaN, so a zero channel keeps max_bound / 0 = inf: codes +-bound
+    # for nonzero x, NaN for x = 0, and inf returned as its scale (not 1).
+    rule5 = ("SPEC 2.5/2.7: amax holds a NaN, so amax.min() <= 2**-24 is false: no masking; "
+             "the zero channel keeps scale inf (codes +-bound, NaN for x = 0) and inf is "
+             "returned as its scale")
+    c.quant("nan_amax_zero_channel", rule5, rows3, arr(F32, [[0.0], [NAN], [2.0]]))
+    c.quant("nan_amax_zero_channel_trailing", rule5 + "; amax (3,) on the last axis",
+            arr(F32, [[1.0, -1.0, 0.5], [0.0, NAN, -0.25]]), arr(F32, [0.0, 1.0, NAN]))
+    c.quant("nan_amax_negative_zero_channel", rule5 + "; -0.0 gives scale -inf",
+            rows3[:2], arr(F32, [[-0.0], [NAN]]))
+    c.quant("nan_amax_tiny_channel", rule5 + "; amax 2**-24 gives scale 127 * 2**24",
+            rows3[:2], arr(F32, [[EPS], [NAN]]))
+    c.quant("nan_amax_subnormal_channel", rule5 + "; a subnormal amax overflows the scale",
+            rows3[:2], arr(F32, [[NAN], [1e-40]]))
+    c.quant("nan_amax_zero_channel_fp16_inputs", rule5 + "; fp16 codes, and no FP16 scale "
+            "error (scale.max() is NaN)", arr(F16, [[1.0, -1.0, 0.0], [0.5, NAN, -2.0]]),
+            arr(F32, [[0.0], [NAN]]))
+    c.quant("nan_amax_zero_channel_bf16_amax", rule5 + "; bf16 amax",
+            rows3[:2], arr(BF16, [[NAN], [0.0]]))
+    c.quant("nan_amax_zero_channel_fp64", rule5 + "; in float64",
+            arr(F64, [[1.0, -0.0, 5e-324], [2.0, 0.0, -1.0]]), arr(F64, [[0.0], [NAN]]))
+    c.quant("nan_amax_zero_channel_unsigned", rule5 + "; unsigned, scale 255 / 0",
+            np.abs(rows3[:2]), arr(F32, [[0.0], [NAN]]), unsigned=True)
+    c.quant("zero_channel_without_nan_is_masked", "SPEC 2.5/2.7: the same zero channel is "
+            "masked once no channel is NaN (amax.min() = 0 <= 2**-24): codes +-0, scale 1",
+            rows3[:2], arr(F32, [[0.0], [3.0]]))
+    c.grad("nan_amax_zero_channel", "SPEC 3: the STE is elementwise |x| <= amax (no gate): "
+           "the zero channel passes +-0 only, the NaN channel nothing",
+           rows3[:2], arr(F32, [[0.0], [NAN]]))
+
+
 TOPICS = (_article, _dtypes, _ranges, _rounding, _special, _per_channel, _gradient,
-          _descriptors)
+          _descriptors, _nan_rules)
 
 
 def all_cases() -> list[Case]:

@@ -9,7 +9,9 @@ file; it explains why every value is carried as a double.
 Division of labour, so that each rule is exact and has one home:
 
 * the host (here) checks arguments in the article's order with torch
-  reductions (never device asserts), works out every intermediate dtype with
+  reductions (never device asserts), decides the zero-amax gate
+  (``amax.min() <= 2**-24``, one test on the whole amax), works out every
+  intermediate dtype with
   ``torch.result_type`` (PyTorch's own promotion, so 0-d vs n-d amax,
   float16 upcast and bfloat16 promotion come out as PyTorch has them) and
   the bounds, as float32 values;
@@ -63,6 +65,7 @@ KERNEL_OPTIONS = ("--fmad=false",)
 #: dtype codes shared with the kernel (TQ_F16 ... TQ_F64).
 DTYPE_CODES = {torch.float16: 0, torch.bfloat16: 1, torch.float32: 2, torch.float64: 3}
 _FP16_MAX = 65504
+_EPSILON = 2.0**-24  # amax at or below this quantizes to zero, when the gate is on
 _THREADS = 256
 
 
@@ -116,8 +119,12 @@ def _bounds(num_bits, unsigned, narrow_range):
     return float(max_bound), float(min_bound)
 
 
-def launch_plan(inputs, amax, num_bits, unsigned, narrow_range) -> dict:
-    """The dtype codes and bounds the kernel needs, from PyTorch's own promotion rules."""
+def launch_plan(inputs, amax, num_bits, unsigned, narrow_range, *, min_amax=None) -> dict:
+    """The dtype codes, bounds and zero-amax gate the kernel needs.
+
+    Dtypes come from PyTorch's own promotion rules. ``min_amax`` is
+    ``amax.min()`` when the caller has it already (one device sync, not two).
+    """
     f16, f32 = torch.float16, torch.float32
     computed_inputs = f32 if inputs.dtype == f16 else inputs.dtype  # SPEC 2.2
     computed_amax = f32 if amax.dtype == f16 else amax.dtype
@@ -129,6 +136,11 @@ def launch_plan(inputs, amax, num_bits, unsigned, narrow_range) -> dict:
     # fake: codes / scale.to(inputs.dtype)
     fake = torch.result_type(_like(codes, out_ndim), _like(inputs.dtype, amax.ndim))
     max_bound, min_bound = _bounds(num_bits, unsigned, narrow_range)
+    if min_amax is None:
+        min_amax = amax.min()
+    # SPEC 2.5/2.7: the zero-amax masking runs only if amax.min() <= 2**-24; min()
+    # propagates NaN, so an amax holding a NaN turns it off (a zero channel keeps inf).
+    zero_gate = bool(min_amax <= _EPSILON)
     return {
         "input": inputs.dtype,
         "amax": amax.dtype,
@@ -137,6 +149,7 @@ def launch_plan(inputs, amax, num_bits, unsigned, narrow_range) -> dict:
         "codes": codes,
         "fake": fake,
         "amax_scalar": amax.numel() == 1,
+        "zero_gate": zero_gate,
         "max_bound": max_bound,
         "min_bound": min_bound,
     }
@@ -152,6 +165,7 @@ def _plan_args(plan, out_dtype):
         np.int32(codes[plan["codes"]]),
         np.int32(codes[out_dtype]),
         np.int32(plan["amax_scalar"]),
+        np.int32(plan["zero_gate"]),
         np.float64(plan["max_bound"]),
         np.float64(plan["min_bound"]),
     )
@@ -213,21 +227,24 @@ def _prepare(inputs, amax, num_bits, unsigned, narrow_range):
     """Checks in the article's order, then the plan; raises as the article does."""
     _check_tensor(inputs, "inputs")
     _check_tensor(amax, "amax")
+    _check_device(inputs)
+    amax = amax.to(inputs.device)  # a CPU amax (one small copy) is accepted, as PyTorch does
+    # SPEC 2.1 / 2.3 on the host, with torch reductions: min() propagates NaN (so a
+    # tensor holding a NaN never raises here) and raises RuntimeError when empty.
+    if unsigned and inputs.min() < 0:
+        raise TypeError("Negative values encountered in unsigned quantization.")
+    min_amax = amax.min()
+    if min_amax < 0:
+        raise ValueError("Negative values in amax")
     try:
         shape = torch.broadcast_shapes(inputs.shape, amax.shape)
     except RuntimeError:
-        raise ValueError(
+        # After the checks above, and a RuntimeError, as ``inputs * scale`` raises it.
+        raise RuntimeError(
             f"amax of shape {tuple(amax.shape)} does not broadcast against inputs of "
             f"shape {tuple(inputs.shape)} (PyTorch rules: trailing dimensions align)."
         ) from None
-    _check_device(inputs)
-    amax = amax.to(inputs.device)  # a CPU amax (one small copy) is accepted, as PyTorch does
-    # SPEC 2.1 / 2.3 on the host, with torch reductions (NaN min compares false).
-    if unsigned and inputs.min() < 0:
-        raise TypeError("Negative values encountered in unsigned quantization.")
-    if amax.min() < 0:
-        raise ValueError("Negative values in amax")
-    plan = launch_plan(inputs, amax, num_bits, unsigned, narrow_range)
+    plan = launch_plan(inputs, amax, num_bits, unsigned, narrow_range, min_amax=min_amax)
     return amax, tuple(shape), plan
 
 
@@ -250,7 +267,7 @@ def _quantize(inputs, amax, shape, plan, *, fake):
 
 
 def _scales(inputs, amax, plan):
-    """The multiplier (1 where amax <= 2**-24) in its own dtype and in inputs' dtype."""
+    """The multiplier (1 where amax <= 2**-24, gate on) in its own dtype and in inputs' dtype."""
     cupy = _cupy()
     scale = torch.empty(amax.shape, dtype=plan["scale"], device=inputs.device)
     scale_in_input_dtype = torch.empty(amax.shape, dtype=inputs.dtype, device=inputs.device)

@@ -197,13 +197,17 @@ struct TqPlan {
     int codes_code;    // dtype of the returned codes (float16 for float16 inputs)
     int out_code;      // dtype of codes / scale.to(inputs.dtype) (fake) or codes_code
     int amax_scalar;   // amax has one element: PyTorch's CPU scalar fast path applies
+    int zero_gate;     // amax.min() <= 2**-24 (false if amax holds a NaN): masking is on
     double max_bound;
     double min_bound;
 };
 
-// The multiplier max_bound / amax; `zero_as` where amax <= 2**-24 (inclusive).
+// The multiplier max_bound / amax; `zero_as` where amax <= 2**-24 (inclusive),
+// but only when the host's one test on the whole amax, amax.min() <= 2**-24,
+// passed (SPEC 2.5/2.7): with a NaN anywhere in amax that min is NaN, the gate
+// is off, and a zero amax keeps max_bound / 0 = inf.
 TQ_HD inline double tq_scale(double amax, const TqPlan& p, double zero_as) {
-    if (amax <= TQ_EPSILON) {  // NaN compares false: a NaN amax gives a NaN scale
+    if (p.zero_gate && amax <= TQ_EPSILON) {  // a NaN amax compares false: NaN scale
         return zero_as;
     }
     return tq_binary(p.max_bound, amax, p.scale_code, p.amax_scalar, 1);
@@ -260,8 +264,8 @@ TQ_HD inline void tq_scale_at(tq_i64 j, const void* amax, void* scale, void* sca
 }
 
 TQ_HD inline TqPlan tq_plan(int input_code, int amax_code, int scale_code, int product_code,
-                            int codes_code, int out_code, int amax_scalar, double max_bound,
-                            double min_bound) {
+                            int codes_code, int out_code, int amax_scalar, int zero_gate,
+                            double max_bound, double min_bound) {
     TqPlan p;
     p.input_code = input_code;
     p.amax_code = amax_code;
@@ -270,6 +274,7 @@ TQ_HD inline TqPlan tq_plan(int input_code, int amax_code, int scale_code, int p
     p.codes_code = codes_code;
     p.out_code = out_code;
     p.amax_scalar = amax_scalar;
+    p.zero_gate = zero_gate;
     p.max_bound = max_bound;
     p.min_bound = min_bound;
     return p;
@@ -277,10 +282,10 @@ TQ_HD inline TqPlan tq_plan(int input_code, int amax_code, int scale_code, int p
 
 #define TQ_PLAN_PARAMS                                                                   \
     int input_code, int amax_code, int scale_code, int product_code, int codes_code,    \
-        int out_code, int amax_scalar, double max_bound, double min_bound
+        int out_code, int amax_scalar, int zero_gate, double max_bound, double min_bound
 #define TQ_PLAN_ARGS                                                                     \
     input_code, amax_code, scale_code, product_code, codes_code, out_code, amax_scalar, \
-        max_bound, min_bound
+        zero_gate, max_bound, min_bound
 
 #if defined(__CUDACC__) || defined(__CUDACC_RTC__)
 

@@ -38,7 +38,13 @@ _FP16_MAX = 65504
 
 
 def _quantize(inputs, amax, num_bits, unsigned, narrow_range):
-    """Round-half-even codes and the multiplier; the article's ``_tensor_quant``."""
+    """Round-half-even codes and the multiplier; the article's ``_tensor_quant``.
+
+    Every test on a whole tensor goes through ``min()``, which propagates NaN
+    (so a tensor holding a NaN passes SPEC 2.1 and 2.3 and turns the 2.5 gate
+    off) and raises RuntimeError on an empty tensor.
+    """
+    # SPEC 2.1: before any cast; NaN < 0 is false, -0.0 < 0 is false.
     if unsigned and inputs.min() < 0.0:
         raise TypeError("Negative values encountered in unsigned quantization.")
     input_dtype = inputs.dtype
@@ -48,7 +54,7 @@ def _quantize(inputs, amax, num_bits, unsigned, narrow_range):
     if amax.dtype == torch.half:
         amax = amax.float()
     min_amax = amax.min()
-    if min_amax < 0:
+    if min_amax < 0:  # SPEC 2.3
         raise ValueError("Negative values in amax")
 
     max_bound = torch.tensor(2.0 ** (num_bits - 1 + int(unsigned)) - 1.0, device=amax.device)
@@ -60,7 +66,9 @@ def _quantize(inputs, amax, num_bits, unsigned, narrow_range):
         min_bound = -max_bound - 1
 
     scale = max_bound / amax
-    tiny = min_amax <= _EPSILON
+    # SPEC 2.5: one test on the whole amax; False when amax holds a NaN, and then a
+    # zero channel keeps max_bound / 0 = inf.
+    tiny = bool(min_amax <= _EPSILON)
     if tiny:
         zero_amax = amax <= _EPSILON
         scale[zero_amax] = 0  # so those inputs quantize to +-0 (NaN for NaN/inf)
@@ -70,7 +78,7 @@ def _quantize(inputs, amax, num_bits, unsigned, narrow_range):
     # one. This keeps the bits the same on every device.
     multiplier = scale.cpu() if scale.dim() == 0 and scale.device.type != "cpu" else scale
     outputs = _clamp((inputs * multiplier).round_(), min_bound, max_bound)
-    if tiny:
+    if tiny:  # SPEC 2.7, under the same gate
         scale[zero_amax] = 1.0  # the multiplier reported for a zero amax
     if input_dtype == torch.half:
         outputs = outputs.half()

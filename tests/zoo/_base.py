@@ -50,8 +50,15 @@ class Kernel:
             return -max_bound, max_bound
         return -max_bound - 1, max_bound
 
-    # SPEC 2.5: which amax count as zero.
+    # SPEC 2.5: the one test on the whole amax that turns the zero-amax masking on.
+    # min() propagates NaN: an amax holding a NaN turns it off.
+    def zero_gate(self, amax):
+        return bool(amax.min() <= EPSILON)
+
+    # SPEC 2.5: which amax count as zero (none while the gate is off).
     def zero_amax(self, amax):
+        if not self.zero_gate(amax):
+            return torch.zeros(amax.shape, dtype=torch.bool, device=amax.device)
         return amax <= EPSILON
 
     # SPEC 2.5: the multiplier, 0 where amax counts as zero.

@@ -25,7 +25,8 @@ def _quantize(inputs, amax, num_bits, unsigned, narrow_range):
         raise ValueError("Negative values in amax")
     top = torch.tensor(2.0 ** (num_bits - 1 + int(unsigned)) - 1.0, device=a.device)
     bottom = 0.0 if unsigned else float(-top if narrow_range else -top - 1)
-    zero = a <= 2.0**-24
+    # Masked only if a.min() <= 2**-24; a NaN anywhere makes that min NaN and the test false.
+    zero = torch.logical_and(a <= 2.0**-24, a.min() <= 2.0**-24)
     multiplier = torch.where(zero, 0.0, top / a)
     rounded = torch.round(x * multiplier)
     # Clamp a float64 copy (it holds every bound and value exactly) and round once back to

@@ -40,7 +40,9 @@ def _quantize(inputs, amax, num_bits, unsigned, narrow_range):
     else:
         bottom = -top if narrow_range else -top - 1
 
-    treated_as_zero = amax <= _TINY_AMAX
+    # One test on the whole amax gates the mask: min() is NaN when amax holds a NaN, and
+    # then no amax is treated as zero (a zero channel keeps top / 0 = inf).
+    treated_as_zero = (amax <= _TINY_AMAX) & (amax.min() <= _TINY_AMAX)
     multiplier = torch.where(treated_as_zero, torch.zeros((), dtype=amax.dtype), top / amax)
     rounded = torch.round(work * multiplier)
     # The lower bound first, then the upper, as clamp does: when bottom > top (num_bits=0)

@@ -37,7 +37,7 @@ def _forward(inputs, amax, num_bits, unsigned, narrow_range):
     with torch.no_grad():
         hi = torch.tensor(2.0 ** (num_bits - 1 + int(unsigned)) - 1.0, device=a.device)
         lo = 0 if unsigned else (-hi if narrow_range else -hi - 1)
-        zero_amax = a <= 2.0**-24
+        zero_amax = (a <= 2.0**-24) & (a.min() <= 2.0**-24)  # gated on the whole amax
         multiplier = (hi / a).masked_fill(zero_amax, 0.0)
         codes = (x * multiplier).round().clamp(lo, hi)
         multiplier = multiplier.masked_fill(zero_amax, 1.0)
