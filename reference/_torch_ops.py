@@ -16,6 +16,8 @@ depends on three of them that NumPy does not share:
 
 from __future__ import annotations
 
+import functools
+
 import ml_dtypes
 import numpy as np
 
@@ -146,6 +148,11 @@ def reciprocal(a):
         return xp.asarray(res).astype(a.dtype, copy=False)
 
 
+@functools.cache
+def _largest(dtype) -> float:
+    return float(ml_dtypes.finfo(dtype).max)
+
+
 def clamp_number(a, low: float, high: float):
     """``torch.clamp(a, low, high)`` with Python float bounds.
 
@@ -153,7 +160,7 @@ def clamp_number(a, low: float, high: float):
     (``c10::checked_convert``): a finite bound beyond the dtype's range raises
     RuntimeError ("value cannot be converted to type ... without overflow").
     """
-    limit = float(ml_dtypes.finfo(a.dtype).max)
+    limit = _largest(a.dtype)
     for bound in (low, high):
         if np.isfinite(bound) and abs(bound) > limit:
             raise RuntimeError(

@@ -62,8 +62,9 @@ def scaled_e4m3(inputs, amax=None, E=4, M=3):
     """FP8 E4M3 fake quantization: ``e4m3(x)``, or ``e4m3(x * s) / s`` with ``s = 448 / amax``.
 
     Raises NotImplementedError unless ``E == 4 and M == 3``; RuntimeError when
-    amax does not broadcast against the inputs and IndexError when it widens
-    them (the zero mask has the inputs' shape), as PyTorch does.
+    amax does not broadcast against the inputs and IndexError when the
+    outputs' leading dimensions are not the inputs' shape (the zero mask has
+    the inputs' shape), as PyTorch does.
     """
     # SPEC 6.3: only E4M3.
     if E != 4 or M != 3:
@@ -87,11 +88,14 @@ def scaled_e4m3(inputs, amax=None, E=4, M=3):
         scale = ops.mul_number(ops.reciprocal(amax), E4M3_MAX)
         # SPEC 6.3: e4m3(x * s) / s, each op under PyTorch promotion.
         outputs = ops.div(fake_e4m3fy(ops.mul(inputs, scale)), scale)
-        if shape != inputs.shape:
+        if shape[:inputs.ndim] != inputs.shape:
             raise IndexError(
                 f"The shape of the mask {list(inputs.shape)} does not match the shape of the "
                 f"indexed tensor {list(shape)}: amax must not widen the inputs.")
-    # SPEC 6.3: outputs[zero_mask] = 0 (a positive zero, whatever the input's sign).
+    # SPEC 6.3: outputs[zero_mask] = 0 (a positive zero, whatever the input's sign). A
+    # boolean index selects along the LEADING dimensions: where amax widens the inputs
+    # by trailing dimensions, whole rows of the outputs are zeroed.
+    zero_mask = zero_mask.reshape(inputs.shape + (1,) * (outputs.ndim - inputs.ndim))
     return xp.where(zero_mask, xp.zeros((), outputs.dtype), outputs)
 
 
