@@ -26,7 +26,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from .properties._section6 import Call
+from .section6_calls import Call
 from .strategies import DTYPES, _in_dtype, _ulp_neighbours
 from .strategies_section6 import LAYOUTS, SEEDS, array_from_pool, forward_grads
 

@@ -22,7 +22,7 @@ from hypothesis.extra import numpy as hnp
 
 from reference import BFLOAT16, E4M3_MAX, EPSILON
 
-from .properties._section6 import Call
+from .section6_calls import Call
 from .strategies import DTYPES
 from .strategies_section6 import LAYOUTS, SEEDS, array_from_pool, forward_grads
 

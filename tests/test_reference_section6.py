@@ -189,9 +189,12 @@ def test_scaled_e4m3_zero_inf_and_nan_amax():
     assert bits_equal(arr([np.nan, np.nan, 0.0, np.nan, np.nan]), inf)
 
 
-def test_scaled_e4m3_amax_must_not_widen_the_inputs():
-    with pytest.raises(IndexError):
-        reference.scaled_e4m3(arr([0.5, 1.0]), arr([[1.0], [2.0]]))
+def test_scaled_e4m3_zero_mask_indexes_leading_dimensions():
+    """outputs[zero_mask] = 0 indexes the LEADING dimensions, as torch does."""
+    with pytest.raises(IndexError):  # mask (3,) against outputs (2, 3)
+        reference.scaled_e4m3(arr([0.5, 1.0, 2.0]), arr([[1.0], [2.0]]))
+    rows = reference.scaled_e4m3(arr([1e-9, 1.0]), arr([[1.0], [2.0]]))  # mask (2,), (2, 2)
+    assert rows.tolist() == [[0.0, 0.0], [0.0, 1.0]]  # the tiny input's ROW is zeroed
     with pytest.raises(RuntimeError):
         reference.scaled_e4m3(arr([0.5, 1.0, 2.0]), arr([1.0, 2.0]))
 

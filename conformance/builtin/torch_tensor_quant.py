@@ -179,28 +179,42 @@ def _clamp_to_numbers(values, low, high):
     return _clamp(values, *as_tensor)
 
 
-class FakeAffineTensorQuantFunction(torch.autograd.Function):
-    """SPEC 6.1: gemmlowp-style asymmetric fake quantization, dividing by the step."""
+def _affine_values(inputs, min_range, max_range, num_bits):
+    """SPEC 6.1's forward arithmetic, dividing by the step."""
+    span = max_range - min_range
+    levels = 2.0**num_bits - 1  # a Python float: OverflowError from 1024 bits, as upstream
+    min_bound = -(2.0 ** (num_bits - 1))
+    max_bound = 2.0 ** (num_bits - 1) - 1
+    step = _with_number(torch.div, span, levels, read_as_float32=True)
+    quant_zero = _with_number(torch.sub, torch.round(_binary(torch.div, min_range, step)),
+                              min_bound, read_as_float32=False)
+    shifted = torch.round(_binary(torch.div, inputs, step)) - quant_zero
+    codes = _clamp_to_numbers(shifted, min_bound, max_bound)
+    return _binary(torch.mul, codes + quant_zero, step)
 
-    @staticmethod
-    def forward(ctx, inputs, min_range, max_range, num_bits=8):
-        ctx.save_for_backward(inputs, min_range, max_range)
-        span = max_range - min_range
-        levels = 2.0**num_bits - 1  # a Python float: OverflowError from 1024 bits, as upstream
-        min_bound = -(2.0 ** (num_bits - 1))
-        max_bound = 2.0 ** (num_bits - 1) - 1
-        step = _with_number(torch.div, span, levels, read_as_float32=True)
-        quant_zero = _with_number(torch.sub, torch.round(_binary(torch.div, min_range, step)),
-                                  min_bound, read_as_float32=False)
-        shifted = torch.round(_binary(torch.div, inputs, step)) - quant_zero
-        codes = _clamp_to_numbers(shifted, min_bound, max_bound)
-        return _binary(torch.mul, codes + quant_zero, step)
 
-    @staticmethod
-    def backward(ctx, grad_outputs):
-        inputs, min_range, max_range = ctx.saved_tensors
-        inside = (inputs <= max_range) & (inputs >= min_range)  # inclusive at both ends
-        return torch.where(inside, grad_outputs, grad_outputs.new_zeros(1)), None, None, None
+def affine_function(values):
+    """The autograd function of SPEC 6.1 whose forward values are ``values(...)``; the
+    ``cupy`` target passes its kernel launch, so both share the backward."""
+
+    class FakeAffineTensorQuantFunction(torch.autograd.Function):
+        """SPEC 6.1: gemmlowp-style asymmetric fake quantization, dividing by the step."""
+
+        @staticmethod
+        def forward(ctx, inputs, min_range, max_range, num_bits=8):
+            ctx.save_for_backward(inputs, min_range, max_range)
+            return values(inputs, min_range, max_range, num_bits)
+
+        @staticmethod
+        def backward(ctx, grad_outputs):
+            inputs, min_range, max_range = ctx.saved_tensors
+            inside = (inputs <= max_range) & (inputs >= min_range)  # inclusive at both ends
+            return torch.where(inside, grad_outputs, grad_outputs.new_zeros(1)), None, None, None
+
+    return FakeAffineTensorQuantFunction
+
+
+FakeAffineTensorQuantFunction = affine_function(_affine_values)
 
 
 _E4M3_MAX = 448.0
@@ -216,32 +230,49 @@ def _fake_e4m3fy(values):
     return wide.to(torch.float8_e4m3fn).float().to(values.dtype)
 
 
-class ScaledE4M3Function(torch.autograd.Function):
-    """SPEC 6.3: FP8 E4M3 fake quantization, optionally scaled by ``448 / amax``."""
-
-    @staticmethod
-    def forward(ctx, inputs, amax=None, E=4, M=3):
-        if E != 4 or M != 3:
-            raise NotImplementedError("Only support E=4 & M=3 for now.")
-        ctx.save_for_backward(inputs)
-        # The backward's bound: amax as float32 (as torch.tensor(amax, dtype=float32)), or 448.
-        ctx.bound = (torch.tensor(_E4M3_MAX, device=inputs.device) if amax is None
-                     else amax.detach().to(torch.float32))
-        zero_mask = inputs.abs() < _EPSILON
-        if amax is None:
-            outputs = _fake_e4m3fy(inputs)
-        else:
-            # 448 / amax as PyTorch evaluates it: amax.reciprocal() * 448.
-            scale = _with_number(torch.mul, amax.reciprocal(), _E4M3_MAX, read_as_float32=True)
-            outputs = _binary(torch.div, _fake_e4m3fy(_binary(torch.mul, inputs, scale)), scale)
-        outputs[zero_mask] = 0.0  # IndexError when amax widens the inputs, as upstream
-        return outputs
-
-    @staticmethod
-    def backward(ctx, grad_outputs):
-        (inputs,) = ctx.saved_tensors
-        return _ste(inputs, ctx.bound, grad_outputs), None, None, None
+def e4m3_bound(inputs, amax):
+    """The E4M3 backward's clipping bound: ``torch.tensor(amax or 448.0, dtype=float32)``."""
+    if amax is None:
+        return torch.tensor(_E4M3_MAX, device=inputs.device)
+    return amax.detach().to(torch.float32)
 
 
+def _scaled_e4m3_values(inputs, amax):
+    """SPEC 6.3's forward arithmetic, zero mask included."""
+    zero_mask = inputs.abs() < _EPSILON
+    if amax is None:
+        outputs = _fake_e4m3fy(inputs)
+    else:
+        # 448 / amax as PyTorch evaluates it: amax.reciprocal() * 448.
+        scale = _with_number(torch.mul, amax.reciprocal(), _E4M3_MAX, read_as_float32=True)
+        outputs = _binary(torch.div, _fake_e4m3fy(_binary(torch.mul, inputs, scale)), scale)
+    outputs[zero_mask] = 0.0  # IndexError when amax widens the inputs, as upstream
+    return outputs
+
+
+def e4m3_function(values):
+    """The autograd function of SPEC 6.3 whose forward values are ``values(inputs, amax)``;
+    the ``cupy`` target passes its kernel launch, so both share the checks and backward."""
+
+    class ScaledE4M3Function(torch.autograd.Function):
+        """SPEC 6.3: FP8 E4M3 fake quantization, optionally scaled by ``448 / amax``."""
+
+        @staticmethod
+        def forward(ctx, inputs, amax=None, E=4, M=3):
+            if E != 4 or M != 3:
+                raise NotImplementedError("Only support E=4 & M=3 for now.")
+            ctx.save_for_backward(inputs)
+            ctx.bound = e4m3_bound(inputs, amax)
+            return values(inputs, amax)
+
+        @staticmethod
+        def backward(ctx, grad_outputs):
+            (inputs,) = ctx.saved_tensors
+            return _ste(inputs, ctx.bound, grad_outputs), None, None, None
+
+    return ScaledE4M3Function
+
+
+ScaledE4M3Function = e4m3_function(_scaled_e4m3_values)
 fake_affine_tensor_quant = FakeAffineTensorQuantFunction.apply
 scaled_e4m3 = ScaledE4M3Function.apply

@@ -13,8 +13,6 @@ the property with a reproduction and the call as an exportable vector.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-from collections.abc import Mapping
 
 import numpy as np
 from hypothesis import settings
@@ -25,74 +23,17 @@ from ..calls import TargetHung, TargetUnsupported
 from ..compare import first_mismatch
 from ..convert import to_numpy, to_torch
 from ..repro import array_bits, function_snippet, tensor_literal
+from ..section6_calls import SIGNATURES, Call
 from ._base import run_examples
 
 __all__ = ["GRADIENT_OF", "SIGNATURES", "Call", "check_calls", "judge", "replay_vector",
            "snippet"]
 
 
-@dataclasses.dataclass(frozen=True)
-class Signature:
-    """How a function is called: tensors first, then the other arguments with defaults."""
-
-    tensors: tuple[str, ...]
-    numbers: tuple[tuple[str, object], ...]
-    optional: frozenset[str] = frozenset()  # tensors that may be absent (passed as None)
-
-
-SIGNATURES = {
-    "legacy_fake_tensor_quant": Signature(
-        ("inputs", "amax"), (("num_bits", 8), ("unsigned", False), ("narrow_range", True))),
-    "fake_affine_tensor_quant": Signature(("inputs", "min_range", "max_range"),
-                                          (("num_bits", 8),)),
-    "scaled_e4m3": Signature(("inputs", "amax"), (("E", 4), ("M", 3)), frozenset({"amax"})),
-}
 #: Appended when a forward differs only with the inputs requiring grad.
 GRAD_NOTE = " (with inputs requiring grad)"
 #: Inputs up to this many elements are written out in a reproduction.
 SHOWN = 48
-
-
-@dataclasses.dataclass(frozen=True)
-class Call:
-    """One call: ``function`` (a key of SIGNATURES or GRADIENT_OF), its tensors and arguments.
-
-    ``grads`` names tensor arguments besides the inputs that require grad
-    (for a gradient, none of them may receive one). ``builders`` holds
-    Python source that rebuilds a large tensor in a reproduction.
-    """
-
-    function: str
-    inputs: Mapping[str, np.ndarray]
-    arguments: Mapping[str, object] = dataclasses.field(default_factory=dict)
-    grads: frozenset[str] = frozenset()
-    builders: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
-
-    @property
-    def forward(self) -> str:
-        return GRADIENT_OF.get(self.function, self.function)
-
-    @property
-    def is_gradient(self) -> bool:
-        return self.function in GRADIENT_OF
-
-    def expected(self):
-        from vectors import expect
-
-        return expect.expected(self.function, self.inputs, self.arguments)
-
-    def vector(self, name: str, rule: str, expected=None):
-        """This call as a golden vector (``vectors.io.Case``), for ``--export-failures``."""
-        from vectors import io
-
-        payload = repr((self.function, sorted(self.arguments.items()),
-                        [(k, v.dtype.str, v.shape, v.tobytes()) for k, v in
-                         sorted(self.inputs.items())]))
-        digest = hashlib.sha1(payload.encode()).hexdigest()[:10]
-        return io.Case(id=f"failure_{name}_{digest}", rule=rule, function=self.function,
-                       inputs=dict(self.inputs), arguments=dict(self.arguments),
-                       expected=expected if expected is not None else self.expected(),
-                       topic="failures")
 
 
 @dataclasses.dataclass(frozen=True)

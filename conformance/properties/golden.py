@@ -167,7 +167,7 @@ def _replay_array_once(ctx, vcase, expected, *, grad_inputs):
 def snippet(ctx, vcase, message) -> str:
     """A reproduction of one failing vector case."""
     if vcase.function in SECTION6_FUNCTIONS and not vcase.function.startswith("descriptor_"):
-        from ._section6 import Call
+        from ..section6_calls import Call
         from ._section6 import snippet as section6_snippet
 
         return section6_snippet(ctx, Call(vcase.function, dict(vcase.inputs),

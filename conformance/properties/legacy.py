@@ -10,8 +10,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .. import strategies
+from ..section6_calls import Call
 from ._base import Property
-from ._section6 import Call, check_calls
+from ._section6 import check_calls
 
 _GRADIENT = st.sampled_from([False, True])
 _PER_CHANNEL = st.booleans()

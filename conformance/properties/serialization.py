@@ -165,7 +165,7 @@ def check_methods(ctx, kwargs, other=None):
 def _vector(kwargs, other, want, ctx):
     from vectors import io
 
-    from ._section6 import Call
+    from ..section6_calls import Call
 
     arguments = {"kwargs": kwargs} if other is None else {"kwargs": kwargs, "other": other}
     try:
