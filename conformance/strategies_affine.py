@@ -30,13 +30,16 @@ from .section6_calls import Call
 from .strategies import DTYPES, _in_dtype, _ulp_neighbours
 from .strategies_section6 import LAYOUTS, SEEDS, array_from_pool, forward_grads
 
-__all__ = ["RANGE_KINDS", "affine_calls", "affine_num_bits", "affine_ranges"]
+__all__ = ["RANGE_KINDS", "affine_calls", "affine_num_bits", "affine_ranges", "grid_calls"]
 
 #: The kinds of (min_range, max_range) pairs drawn.
-RANGE_KINDS = ("tie", "tie", "includes_zero", "excludes_zero", "zero_end", "degenerate",
-               "reversed", "non_finite", "huge", "random")
-_MAGNITUDE = st.sampled_from((1.0, 0.5, 2.0, 127.0, 128.0, 1e-3, 3.0, 0.1, 100.0, 1e4,
-                              2.0**-24, 65504.0)) | st.floats(1e-4, 1e4)
+RANGE_KINDS = ("tie", "tie", "includes_zero", "includes_zero", "excludes_zero", "zero_end",
+               "degenerate", "reversed", "non_finite", "huge", "random", "random")
+#: Range magnitudes: round numbers (exact spans) and, twice as often, arbitrary ones, whose
+#: span max - min and step round in the range's dtype (where a float64 step parts).
+_MAGNITUDE = st.one_of(st.sampled_from((1.0, 0.5, 2.0, 127.0, 128.0, 1e-3, 3.0, 0.1, 100.0,
+                                        1e4, 2.0**-24, 65504.0)),
+                       st.floats(1e-4, 1e4), st.floats(1e-4, 1e4))
 _KIND = st.sampled_from(RANGE_KINDS)
 _SPECIAL = st.sampled_from([math.nan, math.inf, -math.inf])
 _WHICH = st.sampled_from(["low", "high", "both"])
@@ -158,3 +161,32 @@ def _grad_like(inputs, min_range, max_range, bits, grad):
     except (RuntimeError, OverflowError):
         dtype = inputs.dtype  # the forward raises: the call never reaches backward
     return grad.astype(dtype)
+
+
+#: Ranges whose span and step are inexact in every dtype (where computing the step in
+#: another precision, or the span from rounded ends, parts from PyTorch's arithmetic).
+_GRID_RANGES = ((-0.7, 0.9), (-1.1, 2.9), (0.3, 1.7), (-2.9e3, 7.3e3), (-6575.46, 9244.19))
+
+
+def grid_calls(gradient: bool = False) -> list[Call]:
+    """Every input dtype against every range dtype and shape (0-d, one element), each
+    with inexact ranges and its dense pool: the promotion and rounding matrix, always."""
+    calls = []
+    for dtype in DTYPES:
+        for range_dtype, shape in ((dtype, ()), (np.dtype(np.float32), ()),
+                                   (np.dtype(np.float32), (1,)), (np.dtype(np.float64), ())):
+            # The mask compares raw inputs with the ranges: two ranges show its promotion.
+            for index, (low, high) in enumerate(_GRID_RANGES[:2] if gradient else _GRID_RANGES):
+                bits = (8, 4, 8, 16, 8)[index]
+                with np.errstate(over="ignore"):
+                    inputs = np.asarray(_input_pool(dtype, low, high, bits)).astype(dtype)
+                arrays = {"inputs": inputs,
+                          "min_range": np.full(shape, low).astype(range_dtype),
+                          "max_range": np.full(shape, high).astype(range_dtype)}
+                if gradient:
+                    grad = np.arange(1, inputs.size + 1, dtype=np.float64) % 256
+                    arrays["grad_output"] = _grad_like(inputs, arrays["min_range"],
+                                                       arrays["max_range"], bits, grad)
+                calls.append(Call("affine_gradient" if gradient else "fake_affine_tensor_quant",
+                                  arrays, {"num_bits": bits}))
+    return calls

@@ -104,6 +104,13 @@ def e4m3_calls(draw, gradient: bool = False):
     scale = _scale_of(arrays["amax"]) if "amax" in arrays else 1.0
     arrays["inputs"] = array_from_pool(draw(SEEDS, label="seed"), e4m3_pool(dtype, scale),
                                        shape, dtype, center=0.0, width=2 * E4M3_MAX / scale)
+    if gradient and layout != "per_channel":
+        # The STE's decision boundary in every call: +-bound as the inputs' dtype and
+        # float32 round it, one ulp either side (the bound is float32(amax) or 448).
+        arrays["inputs"] = np.concatenate([_bound_edges(arrays.get("amax"), dtype),
+                                           arrays["inputs"].reshape(-1)])
+        if "amax" in arrays:
+            arrays["amax"] = arrays["amax"].reshape(())  # 0-d: it meets 1-d inputs alike
     e, m = draw(_EM, label="E_M")
     arguments = {"E": e, "M": m}
     if not gradient:
@@ -112,6 +119,15 @@ def e4m3_calls(draw, gradient: bool = False):
     arrays["grad_output"] = _grad_like(arrays, arguments)
     return Call("e4m3_gradient", arrays, arguments,
                 draw(_AMAX_GRAD, label="amax_requires_grad") & set(arrays))
+
+
+def _bound_edges(amax, dtype):
+    """+-amax (448 without one) in float64, float32 and ``dtype``, one ulp either side."""
+    bound = E4M3_MAX if amax is None else float(np.asarray(amax, np.float64).reshape(-1)[0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        roundings = [bound, float(np.float32(bound))]
+        values = _with_neighbours(np.asarray(roundings + [-v for v in roundings]), dtype)
+    return values[np.isfinite(values.astype(np.float64))] if values.size else values
 
 
 def _grad_like(arrays, arguments):
@@ -134,8 +150,11 @@ def _every_pattern(dtype):
     return np.arange(65536, dtype=np.uint16).view(dtype), code
 
 
-#: amax values the exhaustive calls use: none, scale 224 (exact), 448/3 (inexact), 448, ~4480.
-_EXHAUSTIVE_AMAX = (None, (F32, 2.0), (F32, 3.0), (BFLOAT16, 1.0), (F16, 0.1))
+#: amax values the exhaustive calls use: none, scale 224 (exact), 448/3 (inexact), 448,
+#: ~4480, and a float64 amax that float32 rounds down (the gradient's bound is float32).
+_EXHAUSTIVE_AMAX = (None, (F32, 2.0), (F32, 3.0), (BFLOAT16, 1.0), (F16, 0.1),
+                    (F64, 3.0000001))
+_EXHAUSTIVE_GRADIENT_AMAX = (None, (F32, 3.0), (F64, 3.0000001))
 
 
 def exhaustive_calls(gradient: bool = False) -> list[Call]:
@@ -143,7 +162,7 @@ def exhaustive_calls(gradient: bool = False) -> list[Call]:
     every E4M3 boundary of each scale, one ulp either side. One call each."""
     calls = []
     for dtype in (F16, BFLOAT16, F32, F64):
-        for spec in _EXHAUSTIVE_AMAX if not gradient else _EXHAUSTIVE_AMAX[:3]:
+        for spec in _EXHAUSTIVE_GRADIENT_AMAX if gradient else _EXHAUSTIVE_AMAX:
             arrays, builders = {}, {}
             if spec is not None:
                 arrays["amax"] = np.asarray(spec[1], dtype=np.float64).astype(spec[0])

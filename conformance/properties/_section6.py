@@ -26,8 +26,8 @@ from ..repro import array_bits, function_snippet, tensor_literal
 from ..section6_calls import SIGNATURES, Call
 from ._base import run_examples
 
-__all__ = ["GRADIENT_OF", "SIGNATURES", "Call", "check_calls", "judge", "replay_vector",
-           "snippet"]
+__all__ = ["GRADIENT_OF", "SIGNATURES", "Call", "check_calls", "fewer_examples", "judge",
+           "replay_vector", "snippet"]
 
 
 #: Appended when a forward differs only with the inputs requiring grad.
@@ -174,6 +174,14 @@ def judge(ctx, call) -> None:
              call.function)
 
 
+def fewer_examples(ctx, share: int):
+    """``ctx`` drawing the profile's examples divided by ``share`` (at least one)."""
+    if share == 1:
+        return ctx
+    return dataclasses.replace(ctx, settings=settings(
+        ctx.settings, max_examples=ctx.settings.max_examples // share or 1))
+
+
 def check_calls(strategy, fixed=tuple, *, share: int = 1):
     """A property's check: every call of ``fixed()`` (exhaustive or stored ones), then the
     calls ``strategy`` draws (the profile's examples divided by ``share``), each judged."""
@@ -182,10 +190,7 @@ def check_calls(strategy, fixed=tuple, *, share: int = 1):
             if ctx.on_example is not None:
                 ctx.on_example()
             judge(ctx, call)
-        drawn = ctx if share == 1 else dataclasses.replace(
-            ctx, settings=settings(ctx.settings,
-                                   max_examples=ctx.settings.max_examples // share or 1))
-        run_examples(drawn, strategy, lambda call: judge(ctx, call))
+        run_examples(fewer_examples(ctx, share), strategy, lambda call: judge(ctx, call))
     return check
 
 
