@@ -21,7 +21,8 @@ from reference import dtype_name
 
 from .compare import hex_bits
 
-__all__ = ["array_bits", "import_lines", "tensor_literal", "call_snippet", "to_vector", "write_vectors"]
+__all__ = ["array_bits", "import_lines", "tensor_literal", "call_snippet", "function_snippet",
+           "to_vector", "write_vectors"]
 
 #: Arrays larger than this are shown only through their first mismatch.
 MAX_SHOWN = 48
@@ -86,15 +87,29 @@ def import_lines(target) -> list[str]:
 def call_snippet(target, device, function, case, *, rule, message, expected=None,
                  actual=None, semantics=None, after=(), grads=()) -> str:
     """The failing call as a runnable script, with the rule and expected vs actual."""
-    lines = [f"# Rule broken: {rule}", f"# What happened: {message}"]
+    notes = []
     if semantics is not None and semantics.changes():
-        lines.append(f"# Reference semantics (declared variations): {semantics.changes()}")
-    lines += ["import torch", *import_lines(target), "h = float.fromhex",
-              f"inputs = {_inputs_literal(case, device, 'inputs' in grads)}",
-              f"amax = {tensor_literal(case.amax, device, 'amax' in grads)}",
-              f"result = target.{function}(inputs, amax, {case.num_bits!r}, "
-              f"{case.unsigned!r}, {case.narrow_range!r})"]
-    lines += list(after)
+        notes.append(f"# Reference semantics (declared variations): {semantics.changes()}")
+    setup = [f"inputs = {_inputs_literal(case, device, 'inputs' in grads)}",
+             f"amax = {tensor_literal(case.amax, device, 'amax' in grads)}"]
+    arguments = ["inputs", "amax", repr(case.num_bits), repr(case.unsigned),
+                 repr(case.narrow_range)]
+    return function_snippet(target, function, arguments, rule=rule, message=message,
+                            notes=notes, setup=setup, expected=expected, actual=actual,
+                            after=after)
+
+
+def function_snippet(target, function, arguments, *, rule, message, notes=(), setup=(),
+                     expected=None, actual=None, after=()) -> str:
+    """Any failing call of the target as a runnable script.
+
+    ``notes`` are comment lines after the rule, ``setup`` the lines that build
+    its tensors (``tensor_literal``), ``arguments`` the source of each
+    argument of ``target.function(...)``, ``after`` what follows the call.
+    """
+    lines = [f"# Rule broken: {rule}", f"# What happened: {message}", *notes, "import torch",
+             *import_lines(target), "h = float.fromhex", *setup,
+             f"result = target.{function}({', '.join(arguments)})", *after]
     if expected is not None:
         lines.append(f"# expected: {expected}")
     if actual is not None:

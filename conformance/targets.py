@@ -6,7 +6,11 @@ exposes the article's API on torch tensors:
 * ``fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True)``
   (required);
 * ``tensor_quant(...)`` returning ``(outputs, scale)`` (optional);
-* ``QuantDescriptor`` or ``ScaledQuantDescriptor`` (optional).
+* ``QuantDescriptor`` or ``ScaledQuantDescriptor`` (optional);
+* SPEC section 6 (each optional; the properties that need one skip without it):
+  ``legacy_fake_tensor_quant``, ``fake_affine_tensor_quant(inputs, min_range,
+  max_range, num_bits=8)``, ``scaled_e4m3(inputs, amax=None, E=4, M=3)``, and
+  a descriptor class with ``dict()``, ``to_yaml()`` and ``from_yaml()``.
 
 It may carry metadata in an attribute ``CONFORMANCE_TARGET`` (a mapping):
 ``name`` (display name), ``devices`` (tuple of ``"cpu"``/``"cuda"``) and
@@ -33,10 +37,14 @@ import reference.variations
 from .devices import DEVICES
 from .errors import UsageError
 
-__all__ = ["ENTRY_POINT_GROUP", "Target", "TargetError", "available_targets", "checked_functions",
-           "load_target", "semantics_for"]
+__all__ = ["ENTRY_POINT_GROUP", "SECTION6_FUNCTIONS", "Target", "TargetError",
+           "available_targets", "checked_functions", "load_target", "semantics_for"]
 
 ENTRY_POINT_GROUP = "tensor_quant_conformance.targets"
+#: SPEC section 6's functions a target may expose, each by its upstream name.
+SECTION6_FUNCTIONS = ("legacy_fake_tensor_quant", "fake_affine_tensor_quant", "scaled_e4m3")
+#: The descriptor methods that make ``descriptor_serialization`` apply (SPEC 6.2).
+_SERIALIZATION = ("dict", "to_yaml", "from_yaml")
 
 
 class TargetError(UsageError):
@@ -56,6 +64,9 @@ class Target:
     devices: tuple[str, ...] = DEVICES
     variations: tuple[str, ...] = ()
     expectations: str | None = None
+    legacy_fake_tensor_quant: Callable | None = None
+    fake_affine_tensor_quant: Callable | None = None
+    scaled_e4m3: Callable | None = None
 
     @property
     def exposes(self) -> frozenset[str]:
@@ -65,6 +76,9 @@ class Target:
             parts.add("tensor_quant")
         if self.descriptor is not None:
             parts.add("descriptor")
+            if all(callable(getattr(self.descriptor, m, None)) for m in _SERIALIZATION):
+                parts.add("descriptor_serialization")
+        parts.update(n for n in SECTION6_FUNCTIONS if getattr(self, n) is not None)
         return frozenset(parts)
 
 
@@ -189,4 +203,5 @@ def load_target(spec: str) -> Target:
         devices=meta["devices"],
         variations=meta["variations"],
         expectations=meta["expectations"],
+        **{name: fn for name in SECTION6_FUNCTIONS if callable(fn := getattr(obj, name, None))},
     )

@@ -16,22 +16,25 @@ depends on three of them that NumPy does not share:
 
 from __future__ import annotations
 
+import functools
+
+import ml_dtypes
 import numpy as np
 
-from ._xp import FLOAT32, REDUCED_DTYPES, array_namespace, result_type
+from ._xp import FLOAT32, REDUCED_DTYPES, array_namespace, cast, dtype_name, result_type
 
 
 def _opmath(dtype):
     return FLOAT32 if dtype in REDUCED_DTYPES else dtype
 
 
-def _arith(op, a, b):
+def _arith(op, a, b, *, original_scalar=True):
     xp = array_namespace(a, b)
     out = result_type(a, b)
     compute = _opmath(out)
     # copy=False: a cast to the dtype an array already has is a no-op, not a copy.
     lhs = a.astype(out, copy=False).astype(compute, copy=False)
-    if out in REDUCED_DTYPES and b.size == 1:
+    if original_scalar and out in REDUCED_DTYPES and b.size == 1:
         rhs = b.astype(compute, copy=False)  # original precision: the CPU scalar fast path
     else:
         rhs = b.astype(out, copy=False).astype(compute, copy=False)
@@ -87,3 +90,80 @@ def clamp(a, low, high):
     if (low == 0 or high == 0) and low <= 0 <= high:
         out = xp.where(wide == 0, wide, out)
     return xp.asarray(out).astype(a.dtype, copy=False)  # 0-d ufunc results are scalars
+
+
+# --- SPEC 6 needs: add/sub, Python-number operands, reciprocal, a checked clamp -------------
+# Measured on torch 2.13 CPU: add and sub have no original-precision scalar path (a
+# single-element operand is rounded to the result dtype like any other), while mul and
+# div keep theirs; a Python number never promotes a floating tensor, and it meets the
+# same two paths (read as float32 by 16-bit mul/div, rounded to the dtype by add/sub).
+
+
+def add(a, b):
+    """``a + b`` as PyTorch's CPU kernel computes it (no original-precision scalar)."""
+    return _arith(lambda x, y: x + y, a, b, original_scalar=False)
+
+
+def sub(a, b):
+    """``a - b`` as PyTorch's CPU kernel computes it (no original-precision scalar)."""
+    return _arith(lambda x, y: x - y, a, b, original_scalar=False)
+
+
+def _scalar_arith(op, a, value: float, *, original_scalar: bool):
+    """``a (op) value`` with a Python float: the tensor's dtype wins, whatever its rank."""
+    xp = array_namespace(a)
+    out = a.dtype
+    compute = _opmath(out)
+    with np.errstate(all="ignore"):
+        if original_scalar and out in REDUCED_DTYPES:
+            rhs = np.asarray(value, dtype=np.float64).astype(FLOAT32)  # opmath of the double
+        else:
+            rhs = cast(np.asarray(value, dtype=np.float64), out).astype(compute)
+        res = op(a.astype(compute, copy=False), xp.asarray(rhs))
+        return xp.asarray(res).astype(out, copy=False)
+
+
+def sub_number(a, value: float):
+    """``a - value`` for a Python float ``value``."""
+    return _scalar_arith(lambda x, y: x - y, a, value, original_scalar=False)
+
+
+def mul_number(a, value: float):
+    """``a * value`` for a Python float ``value``."""
+    return _scalar_arith(lambda x, y: x * y, a, value, original_scalar=True)
+
+
+def div_number(a, value: float):
+    """``a / value`` for a Python float ``value``."""
+    return _scalar_arith(lambda x, y: x / y, a, value, original_scalar=True)
+
+
+def reciprocal(a):
+    """``a.reciprocal()``: ``1 / a`` in opmath, rounded once. ``number / tensor`` is this
+    times the number in PyTorch (``Tensor.__rtruediv__``), so it rounds twice."""
+    xp = array_namespace(a)
+    with np.errstate(all="ignore"):
+        res = a.dtype.type(1) / a if a.dtype not in REDUCED_DTYPES else \
+            FLOAT32.type(1) / a.astype(FLOAT32)
+        return xp.asarray(res).astype(a.dtype, copy=False)
+
+
+@functools.cache
+def _largest(dtype) -> float:
+    return float(ml_dtypes.finfo(dtype).max)
+
+
+def clamp_number(a, low: float, high: float):
+    """``torch.clamp(a, low, high)`` with Python float bounds.
+
+    PyTorch converts each bound to the tensor's dtype with an overflow check
+    (``c10::checked_convert``): a finite bound beyond the dtype's range raises
+    RuntimeError ("value cannot be converted to type ... without overflow").
+    """
+    limit = _largest(a.dtype)
+    for bound in (low, high):
+        if np.isfinite(bound) and abs(bound) > limit:
+            raise RuntimeError(
+                f"value cannot be converted to type {dtype_name(a.dtype)} without overflow "
+                f"(clamp bound {bound!r})")
+    return clamp(a, low, high)

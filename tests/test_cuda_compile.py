@@ -230,8 +230,9 @@ def test_host_kernel_catches_a_broken_rounding(host_kernel):
     assert first_mismatch(broken, host_kernel.run(x, amax, fake=False), name="codes") is not None
 
 
-def test_kernel_element_code_passes_the_suite_on_cpu(host_kernel, monkeypatch):
-    """The whole target, its launches swapped for the host loop, through the engine on CPU.
+@pytest.fixture
+def host_launched_target(host_kernel, monkeypatch):
+    """The cupy target with its launches swapped for the host loop, loaded for device cpu.
 
     Everything but the CUDA launch, the DLPack views and the stream is the
     target's own code: argument checks, dtype plan, strides, autograd.
@@ -239,7 +240,6 @@ def test_kernel_element_code_passes_the_suite_on_cpu(host_kernel, monkeypatch):
     import contextlib
     import types
 
-    from conformance.runner import run_target
     from conformance.targets import load_target
 
     def view(cupy, tensor):  # the tensor's own memory, as the DLPack view would be
@@ -256,6 +256,13 @@ def test_kernel_element_code_passes_the_suite_on_cpu(host_kernel, monkeypatch):
     monkeypatch.setattr(kernel, "_on_torch_stream", lambda cupy, device: contextlib.nullcontext())
     monkeypatch.setattr(kernel, "CONFORMANCE_TARGET",
                         dict(kernel.CONFORMANCE_TARGET, devices=("cpu", "cuda")))
-    report = run_target(load_target(kernel.__name__), device="cpu", profile="quick")
+    return load_target(kernel.__name__)
+
+
+def test_kernel_element_code_passes_the_suite_on_cpu(host_launched_target):
+    """The whole target through the engine on CPU, its launches run on the host."""
+    from conformance.runner import run_target
+
+    report = run_target(host_launched_target, device="cpu", profile="quick")
     failed = {r.property: r.reason for r in report.results if r.status not in ("pass", "skip")}
     assert report.conforms, failed

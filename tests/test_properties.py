@@ -12,7 +12,10 @@ from conformance.targets import load_target
 CONTRACT = ("fake_per_tensor", "fake_per_channel", "quant_per_tensor", "quant_per_channel",
             "errors", "ste_gradient", "amax_no_gradient", "inputs_unmodified",
             "strided_inputs", "degenerate_shapes", "output_device", "deterministic",
-            "descriptor_rules", "golden_vectors")
+            "descriptor_rules", "golden_vectors",
+            # SPEC section 6
+            "legacy_fake", "affine_values", "affine_gradient", "e4m3_values", "e4m3_gradient",
+            "descriptor_serialization")
 
 #: property -> the test target (tests/targets/<name>.py) whose one bug it must catch.
 BROKEN = {
@@ -30,6 +33,12 @@ BROKEN = {
     "deterministic": "nondeterministic",
     "descriptor_rules": "descriptor_int64",
     "golden_vectors": "full_range",
+    "legacy_fake": "legacy_strict_ste",
+    "affine_values": "affine_half_away",
+    "affine_gradient": "affine_range_grad",
+    "e4m3_values": "e4m3_mask_inclusive",
+    "e4m3_gradient": "e4m3_amax_grad",
+    "descriptor_serialization": "descriptor_eq_identity",
 }
 
 
@@ -42,7 +51,9 @@ def test_registry_holds_the_contract_names_with_rules():
     assert tuple(PROPERTIES) == CONTRACT
     for prop in PROPERTIES.values():
         assert prop.rule and "\n" not in prop.rule
-        assert prop.requires <= {"fake_tensor_quant", "tensor_quant", "descriptor"}
+        assert prop.requires <= {"fake_tensor_quant", "tensor_quant", "descriptor",
+                                 "legacy_fake_tensor_quant", "fake_affine_tensor_quant",
+                                 "scaled_e4m3", "descriptor_serialization"}
 
 
 def test_every_property_has_a_broken_target():

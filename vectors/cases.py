@@ -17,6 +17,7 @@ import numpy as np
 
 from reference import BFLOAT16, PREDEFINED
 
+from .cases_section6 import SECTION6_TOPICS
 from .expect import expected
 from .io import Case
 
@@ -474,7 +475,8 @@ def _nan_rules(c: _Cases):
 
 
 TOPICS = (_article, _dtypes, _ranges, _rounding, _special, _per_channel, _gradient,
-          _descriptors, _nan_rules)
+          _descriptors, _nan_rules,
+          *SECTION6_TOPICS)  # SPEC section 6: vectors/cases_section6.py
 
 
 def all_cases() -> list[Case]:

@@ -27,13 +27,23 @@ where the two disagree (except that any NaN reads as ``nan``).
   and optionally ``match``, a substring the article's message contains;
 * ``descriptor`` (``QuantDescriptor(**arguments)``) and
   ``predefined_descriptor`` (``arguments = {"name": "QUANT_DESC_..."}``):
-  ``attributes`` (every read-only property) and ``logs_error``.
+  ``attributes`` (every read-only property) and ``logs_error``;
+* SPEC section 6 (``SECTION6_FUNCTIONS``): ``legacy_fake_tensor_quant``,
+  ``fake_affine_tensor_quant`` (inputs ``inputs``, ``min_range``,
+  ``max_range``; argument ``num_bits``) and ``scaled_e4m3`` (``inputs`` and,
+  when given, ``amax``; arguments ``E``, ``M``) expect ``outputs``; their
+  gradients ``legacy_gradient``, ``affine_gradient``, ``e4m3_gradient`` take
+  ``grad_output`` too and expect ``grad``; ``descriptor_methods``
+  (``arguments.kwargs``, optionally ``arguments.other``) expects ``methods``,
+  one outcome per method (``{"returns": VALUE}``, ``{"raises": NAME}`` or
+  ``{"attributes": {...}}``); ``descriptor_from_yaml`` (``arguments.yaml``)
+  expects ``attributes`` or ``raises``.
 
 Descriptor arguments and attributes are typed VALUEs: JSON null, booleans,
 integers and strings stand for themselves; anything else is an object with a
 ``type``: ``float`` / ``numpy.float64`` / ``numpy.float32`` (``bits``),
 ``numpy.int64`` (``value``), ``tuple`` / ``list`` (``items``), ``ndarray``
-(an ARRAY).
+(an ARRAY), ``dict`` (``items``: ``[key, value]`` pairs, in order).
 """
 
 from __future__ import annotations
@@ -51,6 +61,8 @@ __all__ = [
     "DATA_DIR",
     "FORMAT",
     "FUNCTIONS",
+    "GRADIENT_OF",
+    "SECTION6_FUNCTIONS",
     "Case",
     "Expected",
     "VectorFormatError",
@@ -68,8 +80,19 @@ __all__ = [
 
 FORMAT = "tensor-quant-vectors/1"
 DATA_DIR = pathlib.Path(__file__).resolve().parent / "data"
+#: SPEC section 6: the rest of upstream's module (``legacy_fake_tensor_quant`` takes the
+#: arguments of ``fake_tensor_quant``; ``*_gradient`` are input gradients of the named
+#: function for ``inputs.grad_output``; ``descriptor_methods`` calls the methods of
+#: ``QuantDescriptor(**arguments.kwargs)``; ``descriptor_from_yaml`` loads ``arguments.yaml``).
+SECTION6_FUNCTIONS = ("legacy_fake_tensor_quant", "legacy_gradient", "fake_affine_tensor_quant",
+                      "affine_gradient", "scaled_e4m3", "e4m3_gradient", "descriptor_methods",
+                      "descriptor_from_yaml")
 FUNCTIONS = ("tensor_quant", "fake_tensor_quant", "ste_gradient", "descriptor",
-             "predefined_descriptor")
+             "predefined_descriptor", *SECTION6_FUNCTIONS)
+#: Each section 6 gradient function: the input gradient of this forward function.
+GRADIENT_OF = {"legacy_gradient": "legacy_fake_tensor_quant",
+               "affine_gradient": "fake_affine_tensor_quant",
+               "e4m3_gradient": "scaled_e4m3"}
 
 
 class VectorFormatError(ValueError):
@@ -87,6 +110,9 @@ class Expected:
     match: str | None = None
     attributes: Mapping[str, object] | None = None
     logs_error: bool | None = None
+    #: ``descriptor_methods``: method name -> ``{"returns": value}``, ``{"raises": name}``
+    #: or ``{"attributes": {...}}`` (a descriptor returned).
+    methods: Mapping[str, Mapping[str, object]] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -206,6 +232,9 @@ def encode_value(value):
         return {"type": "numpy.int64", "value": int(value)}
     if isinstance(value, (tuple, list)):
         return {"type": type(value).__name__, "items": [encode_value(v) for v in value]}
+    if isinstance(value, dict):  # in order: the order of dict() is part of the contract
+        return {"type": "dict", "items": [[encode_value(k), encode_value(v)]
+                                          for k, v in value.items()]}
     raise VectorFormatError(f"cannot store a value of type {type(value).__name__}: {value!r}")
 
 
@@ -227,6 +256,9 @@ def decode_value(obj, where="value"):
         return tuple(items) if kind == "tuple" else items
     if kind == "ndarray":
         return decode_array(obj, where)
+    if kind == "dict":
+        return {decode_value(k, f"{where} key"): decode_value(v, f"{where}[{k!r}]")
+                for k, v in obj["items"]}
     raise VectorFormatError(f"{where}: unknown value {obj!r}")
 
 
@@ -248,6 +280,8 @@ def encode_case(case: Case) -> dict:
         expected["attributes"] = {k: encode_value(v) for k, v in e.attributes.items()}
     if e.logs_error is not None:
         expected["logs_error"] = e.logs_error
+    if e.methods is not None:
+        expected["methods"] = {name: _encode_outcome(o) for name, o in e.methods.items()}
     return {
         "id": case.id,
         "rule": case.rule,
@@ -273,6 +307,9 @@ def decode_case(obj: Mapping, topic: str = "cases") -> Case:
                 k: decode_value(v, f"{where} attribute {k}") for k, v in e["attributes"].items()
             },
             logs_error=e.get("logs_error"),
+            methods=None if "methods" not in e else {
+                name: _decode_outcome(o, f"{where} method {name}")
+                for name, o in e["methods"].items()},
         )
         return Case(
             id=cid,
@@ -286,6 +323,25 @@ def decode_case(obj: Mapping, topic: str = "cases") -> Case:
         )
     except KeyError as exc:
         raise VectorFormatError(f"a case lacks the field {exc}: {str(obj)[:200]}") from None
+
+
+def _encode_outcome(outcome: Mapping) -> dict:
+    if "returns" in outcome:
+        return {"returns": encode_value(outcome["returns"])}
+    if "attributes" in outcome:
+        return {"attributes": {k: encode_value(v) for k, v in outcome["attributes"].items()}}
+    return {"raises": str(outcome["raises"])}
+
+
+def _decode_outcome(obj: Mapping, where: str) -> dict:
+    if "returns" in obj:
+        return {"returns": decode_value(obj["returns"], where)}
+    if "attributes" in obj:
+        return {"attributes": {k: decode_value(v, f"{where} attribute {k}")
+                               for k, v in obj["attributes"].items()}}
+    if "raises" in obj:
+        return {"raises": obj["raises"]}
+    raise VectorFormatError(f"{where}: an outcome holds returns, attributes or raises: {obj!r}")
 
 
 def render(cases: Iterable[Case]) -> dict[str, str]:

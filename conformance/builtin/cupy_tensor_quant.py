@@ -1,5 +1,9 @@
 """The article's ``tensor_quant`` API as a CUDA kernel launched with CuPy (target ``cupy``).
 
+SPEC section 6's ``fake_affine_tensor_quant`` and ``scaled_e4m3`` run in the
+same kernel source, the same way (``legacy_fake_tensor_quant`` is this
+target's ``fake_tensor_quant`` under upstream 2.2.1's name).
+
 Torch CUDA tensors go in and come out; the kernel reads and writes their
 memory through DLPack (``cupy.from_dlpack``, no copies; bfloat16 travels as
 its int16 bit pattern because CuPy has no bfloat16 dtype), on PyTorch's
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import pathlib
 
 import numpy as np
@@ -36,20 +41,29 @@ import torch
 
 from reference.descriptor import QuantDescriptor, ScaledQuantDescriptor
 
-# The clipped straight-through backward is plain torch ops, the same for both targets.
+# The clipped straight-through backwards are plain torch ops, the same for both targets.
+from . import torch_tensor_quant as _torch_target
 from .torch_tensor_quant import _ste
 
 __all__ = [
     "CONFORMANCE_TARGET",
     "KERNEL_OPTIONS",
     "KERNEL_PATH",
+    "FakeAffineTensorQuantFunction",
     "FakeTensorQuantFunction",
+    "LegacyFakeTensorQuantFunction",
     "QuantDescriptor",
+    "ScaledE4M3Function",
     "ScaledQuantDescriptor",
     "TensorQuantFunction",
+    "affine_plan",
+    "e4m3_plan",
+    "fake_affine_tensor_quant",
     "fake_tensor_quant",
     "kernel_source",
     "launch_plan",
+    "legacy_fake_tensor_quant",
+    "scaled_e4m3",
     "tensor_quant",
 ]
 
@@ -322,3 +336,129 @@ def tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
 def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
     """Quantize then dequantize; no FP16 overflow error (outputs become 0 instead)."""
     return FakeTensorQuantFunction.apply(inputs, amax, num_bits, unsigned, narrow_range)
+
+
+class LegacyFakeTensorQuantFunction(FakeTensorQuantFunction):
+    """SPEC 6.3: upstream 2.2.1's name for the article's pure path."""
+
+
+def legacy_fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
+    """The article's fake_tensor_quant under upstream 2.2.1's name (SPEC 6.3)."""
+    return LegacyFakeTensorQuantFunction.apply(inputs, amax, num_bits, unsigned, narrow_range)
+
+
+# --- SPEC section 6 ------------------------------------------------------------------------
+
+
+def _fitted_bound(value, dtype):
+    """A clamp bound in ``dtype``, or the RuntimeError torch.clamp raises when it does not fit."""
+    if abs(value) > torch.finfo(dtype).max and value not in (float("inf"), float("-inf")):
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow "
+                           f"(clamp bound {value!r})")
+    return float(torch.tensor(value, dtype=dtype))
+
+
+def affine_plan(inputs, min_range, max_range, num_bits) -> dict:
+    """SPEC 6.1's dtypes (PyTorch's own promotion) and bounds, in the article's order of errors.
+
+    ``max - min`` must broadcast (RuntimeError), then ``2.0**num_bits`` must
+    be a float (OverflowError), then the inputs must broadcast against the
+    step, then the clamp bounds must fit the codes' dtype (RuntimeError).
+    """
+    step_shape = torch.broadcast_shapes(max_range.shape, min_range.shape)
+    levels = 2.0**num_bits - 1
+    min_bound, max_bound = -(2.0 ** (num_bits - 1)), 2.0 ** (num_bits - 1) - 1
+    out_shape = torch.broadcast_shapes(inputs.shape, step_shape)
+    step_ndim, out_ndim = len(step_shape), len(out_shape)
+    span = torch.result_type(_like(max_range.dtype, max_range.ndim),
+                             _like(min_range.dtype, min_range.ndim))
+    zero = torch.result_type(_like(min_range.dtype, min_range.ndim), _like(span, step_ndim))
+    ratio = torch.result_type(_like(inputs.dtype, inputs.ndim), _like(span, step_ndim))
+    shifted = torch.result_type(_like(ratio, out_ndim), _like(zero, step_ndim))
+    summed = torch.result_type(_like(shifted, out_ndim), _like(zero, step_ndim))
+    out = torch.result_type(_like(summed, out_ndim), _like(span, step_ndim))
+    return {"input": inputs.dtype, "min": min_range.dtype, "max": max_range.dtype, "span": span,
+            "zero": zero, "ratio": ratio, "shifted": shifted, "sum": summed, "out": out,
+            "step_scalar": math.prod(step_shape) == 1, "levels": levels,
+            "min_bound": min_bound, "clamp_low": _fitted_bound(min_bound, shifted),
+            "clamp_high": _fitted_bound(max_bound, shifted), "shape": tuple(out_shape)}
+
+
+def _affine(inputs, min_range, max_range, num_bits):
+    for value, name in ((inputs, "inputs"), (min_range, "min_range"), (max_range, "max_range")):
+        _check_tensor(value, name)
+    plan = affine_plan(inputs, min_range, max_range, num_bits)
+    _check_device(inputs)
+    min_range, max_range = min_range.to(inputs.device), max_range.to(inputs.device)
+    out = torch.empty(plan["shape"], dtype=plan["out"], device=inputs.device)
+    if out.numel() == 0:
+        return out
+    cupy = _cupy()
+    codes = [np.int32(DTYPE_CODES[plan[k]]) for k in
+             ("input", "min", "max", "span", "zero", "ratio", "shifted", "sum", "out")]
+    shape = plan["shape"]
+    with _on_torch_stream(cupy, inputs.device):
+        meta = _meta(cupy, shape, _broadcast_strides(inputs, shape),
+                     _broadcast_strides(min_range, shape), _broadcast_strides(max_range, shape))
+        _launch("tensor_quant_affine_kernel", out.numel(), (
+            _view(cupy, inputs), _view(cupy, min_range), _view(cupy, max_range),
+            _view(cupy, out), meta, np.int32(len(shape)), np.int64(out.numel()), *codes,
+            np.int32(plan["step_scalar"]), *(np.float64(plan[k]) for k in
+                                            ("levels", "min_bound", "clamp_low", "clamp_high"))))
+    return out
+
+
+#: SPEC 6.1 in the kernel; the autograd function and backward are the torch target's.
+FakeAffineTensorQuantFunction = _torch_target.affine_function(_affine)
+
+
+def e4m3_plan(inputs, amax) -> dict:
+    """SPEC 6.3's dtypes: ``x * (448 / amax)`` and ``/ (448 / amax)`` under PyTorch promotion."""
+    if amax is None:
+        return {"input": inputs.dtype, "amax": inputs.dtype, "product": inputs.dtype,
+                "out": inputs.dtype, "amax_scalar": False, "shape": tuple(inputs.shape)}
+    shape = torch.broadcast_shapes(inputs.shape, amax.shape)
+    product = torch.result_type(_like(inputs.dtype, inputs.ndim), _like(amax.dtype, amax.ndim))
+    out = torch.result_type(_like(product, len(shape)), _like(amax.dtype, amax.ndim))
+    return {"input": inputs.dtype, "amax": amax.dtype, "product": product, "out": out,
+            "amax_scalar": amax.numel() == 1, "shape": tuple(shape)}
+
+
+def _scaled_e4m3(inputs, amax):
+    _check_tensor(inputs, "inputs")
+    if amax is not None:
+        _check_tensor(amax, "amax")
+    plan = e4m3_plan(inputs, amax)
+    _check_device(inputs)
+    source = inputs if amax is None else amax.to(inputs.device)
+    out = torch.empty(plan["shape"], dtype=plan["out"], device=inputs.device)
+    if out.numel():
+        cupy = _cupy()
+        shape = plan["shape"]
+        with _on_torch_stream(cupy, inputs.device):
+            meta = _meta(cupy, shape, _broadcast_strides(inputs, shape),
+                         _broadcast_strides(source, shape))
+            _launch("tensor_quant_e4m3_kernel", out.numel(), (
+                _view(cupy, inputs), _view(cupy, source), _view(cupy, out), meta,
+                np.int32(len(shape)), np.int64(out.numel()),
+                np.int32(DTYPE_CODES[plan["input"]]), np.int32(DTYPE_CODES[plan["amax"]]),
+                np.int32(amax is not None), np.int32(DTYPE_CODES[plan["product"]]),
+                np.int32(DTYPE_CODES[plan["out"]]), np.int32(plan["amax_scalar"])))
+    # SPEC 6.3: the zero mask by indexing, as upstream (IndexError when amax widens the
+    # inputs other than by trailing dimensions; whole rows zeroed when it does).
+    out[inputs.abs() < 2.0**-24] = 0.0
+    return out
+
+
+#: SPEC 6.3 in the kernel; the checks, autograd function and backward are the torch target's.
+ScaledE4M3Function = _torch_target.e4m3_function(_scaled_e4m3)
+
+
+def fake_affine_tensor_quant(inputs, min_range, max_range, num_bits=8):
+    """SPEC 6.1: asymmetric fake quantization between the two ranges."""
+    return FakeAffineTensorQuantFunction.apply(inputs, min_range, max_range, num_bits)
+
+
+def scaled_e4m3(inputs, amax=None, E=4, M=3):
+    """SPEC 6.3: FP8 E4M3 fake quantization, scaled by 448 / amax when amax is given."""
+    return ScaledE4M3Function.apply(inputs, amax, E, M)

@@ -1,4 +1,5 @@
-// The article's tensor_quant / fake_tensor_quant as one CUDA kernel (target "cupy").
+// The article's tensor_quant / fake_tensor_quant as one CUDA kernel (target "cupy"),
+// and SPEC section 6's fake_affine_tensor_quant and scaled_e4m3 the same way.
 //
 // Why every value is carried as a double: the article's arithmetic is
 // PyTorch's, and its result dtype depends on the operands (float16 is
@@ -287,6 +288,130 @@ TQ_HD inline TqPlan tq_plan(int input_code, int amax_code, int scale_code, int p
     input_code, amax_code, scale_code, product_code, codes_code, out_code, amax_scalar, \
         zero_gate, max_bound, min_bound
 
+// ---------------------------------------------------------------------------
+// SPEC section 6: fake_affine_tensor_quant and scaled_e4m3, the same way.
+
+// One PyTorch CPU add or sub with result dtype `out`: both operands are cast to
+// `out` (no original-precision scalar path, unlike mul and div), computed in
+// float32 for 16-bit results, rounded once. A double holds the exact sum of two
+// float32 values rounded once, which rounds on to the correctly rounded float32.
+TQ_HD inline double tq_add(double lhs, double rhs, int out, int subtract) {
+    double a = tq_round(lhs, out);
+    double b = tq_round(rhs, out);
+    return tq_round(subtract ? a - b : a + b, out);
+}
+
+// Dtype codes of one affine call (SPEC 6.1), worked out on the host with
+// torch.result_type; the bounds come as Python doubles and as clamp bounds
+// already converted to the codes' dtype (the host checked they fit).
+struct TqAffinePlan {
+    int input_code, min_code, max_code;
+    int span_code;       // max - min, and the step (a number does not promote)
+    int zero_code;       // min / step, round, - min_bound: the zero point
+    int ratio_code;      // x / step and its rounding
+    int shifted_code;    // round(x / step) - zero point, clamped
+    int sum_code;        // codes + zero point
+    int out_code;        // (codes + zero point) * step
+    int step_scalar;     // the step has one element: PyTorch's CPU scalar path
+    double levels;       // 2**num_bits - 1
+    double min_bound;    // -2**(num_bits - 1), subtracted as a Python number
+    double clamp_low;    // min_bound in shifted_code
+    double clamp_high;   // 2**(num_bits - 1) - 1 in shifted_code
+};
+
+// SPEC 6.1 for one element; min and max are this element's (broadcast) ranges.
+TQ_HD inline double tq_affine(double x, double low, double high, const TqAffinePlan& p) {
+    double span = tq_add(high, low, p.span_code, 1);
+    double step = tq_binary(span, p.levels, p.span_code, 1, 1);  // tensor / Python number
+    double zero = tq_round(rint(tq_binary(low, step, p.zero_code, p.step_scalar, 1)),
+                           p.zero_code);
+    zero = tq_add(zero, p.min_bound, p.zero_code, 1);
+    double ratio = tq_round(rint(tq_binary(x, step, p.ratio_code, p.step_scalar, 1)),
+                            p.ratio_code);
+    double v = tq_add(ratio, zero, p.shifted_code, 1);
+    if (v < p.clamp_low) v = p.clamp_low;  // NaN stays; a value equal to a bound is kept
+    if (v > p.clamp_high) v = p.clamp_high;
+    double sum = tq_add(v, zero, p.sum_code, 0);
+    return tq_binary(sum, step, p.out_code, p.step_scalar, 0);
+}
+
+// meta = shape[ndim], input, min and max strides[ndim] (elements; 0 = broadcast).
+TQ_HD inline void tq_affine_at(tq_i64 i, const void* inputs, const void* low, const void* high,
+                               void* out, const tq_i64* meta, int ndim, const TqAffinePlan& p) {
+    tq_i64 rest = i, x_offset = 0, low_offset = 0, high_offset = 0;
+    for (int d = ndim - 1; d >= 0; --d) {
+        tq_i64 coord = rest % meta[d];
+        rest /= meta[d];
+        x_offset += coord * meta[ndim + d];
+        low_offset += coord * meta[2 * ndim + d];
+        high_offset += coord * meta[3 * ndim + d];
+    }
+    double v = tq_affine(tq_load(inputs, x_offset, p.input_code),
+                         tq_load(low, low_offset, p.min_code),
+                         tq_load(high, high_offset, p.max_code), p);
+    tq_store(out, i, p.out_code, v);
+}
+
+#define TQ_E4M3_MAX 448.0
+
+// float32 value -> E4M3 (4 exponent bits, 3 mantissa bits, no infinities):
+// nearest even, finite overflow and inf saturate to +-448, NaN kept. `v` is a
+// float32 value, so a normal double unless zero; the grid of its binade is
+// 2**(e - 3), the subnormal grid 2**-9 below 2**-6; v / q is exact and rint
+// rounds half to even, keeping the sign of a zero.
+TQ_HD inline double tq_e4m3(double v) {
+    if (v != v || v == 0.0) return v;
+    if (fabs(v) >= TQ_E4M3_MAX) return v < 0 ? -TQ_E4M3_MAX : TQ_E4M3_MAX;
+    int e = (int)((tq_double_bits(v) >> 52) & 0x7ffu) - 1023;
+    double q = ldexp(1.0, e - 3 < -9 ? -9 : e - 3);
+    return rint(v / q) * q;
+}
+
+// Dtype codes of one scaled_e4m3 call (SPEC 6.3), from torch.result_type on the host.
+struct TqE4m3Plan {
+    int input_code;
+    int amax_code;     // amax's dtype, also that of 448 / amax
+    int has_amax;
+    int product_code;  // x * scale, and e4m3 back into it
+    int out_code;      // e4m3(x * scale) / scale
+    int amax_scalar;   // amax has one element: PyTorch's CPU scalar path
+};
+
+// SPEC 6.3 for one element, before the zero mask (the host applies it by indexing).
+TQ_HD inline double tq_scaled_e4m3(double x, double amax, const TqE4m3Plan& p) {
+    if (!p.has_amax) return tq_round(tq_e4m3(tq_round(x, TQ_F32)), p.input_code);
+    // 448 / amax is amax.reciprocal() * 448 in PyTorch: two roundings in amax's dtype.
+    double scale = tq_binary(tq_round(1.0 / amax, p.amax_code), TQ_E4M3_MAX, p.amax_code, 1, 0);
+    double product = tq_binary(x, scale, p.product_code, p.amax_scalar, 0);
+    double fp8 = tq_round(tq_e4m3(tq_round(product, TQ_F32)), p.product_code);
+    return tq_binary(fp8, scale, p.out_code, p.amax_scalar, 1);
+}
+
+// meta = shape[ndim], input strides[ndim], amax strides[ndim] (0 = broadcast).
+TQ_HD inline void tq_e4m3_at(tq_i64 i, const void* inputs, const void* amax, void* out,
+                             const tq_i64* meta, int ndim, const TqE4m3Plan& p) {
+    tq_i64 rest = i, x_offset = 0, amax_offset = 0;
+    for (int d = ndim - 1; d >= 0; --d) {
+        tq_i64 coord = rest % meta[d];
+        rest /= meta[d];
+        x_offset += coord * meta[ndim + d];
+        amax_offset += coord * meta[2 * ndim + d];
+    }
+    double a = p.has_amax ? tq_load(amax, amax_offset, p.amax_code) : 0.0;
+    tq_store(out, i, p.out_code, tq_scaled_e4m3(tq_load(inputs, x_offset, p.input_code), a, p));
+}
+
+#define TQ_AFFINE_PARAMS                                                                    \
+    int input_code, int min_code, int max_code, int span_code, int zero_code,              \
+        int ratio_code, int shifted_code, int sum_code, int out_code, int step_scalar,     \
+        double levels, double min_bound, double clamp_low, double clamp_high
+#define TQ_AFFINE_PLAN                                                                      \
+    {input_code, min_code, max_code, span_code, zero_code, ratio_code, shifted_code,       \
+     sum_code, out_code, step_scalar, levels, min_bound, clamp_low, clamp_high}
+#define TQ_E4M3_PARAMS                                                                      \
+    int input_code, int amax_code, int has_amax, int product_code, int out_code, int amax_scalar
+#define TQ_E4M3_PLAN {input_code, amax_code, has_amax, product_code, out_code, amax_scalar}
+
 #if defined(__CUDACC__) || defined(__CUDACC_RTC__)
 
 extern "C" __global__ void tensor_quant_kernel(const void* inputs, const void* amax, void* out,
@@ -310,6 +435,27 @@ extern "C" __global__ void tensor_quant_scale_kernel(const void* amax, void* sca
     }
 }
 
+extern "C" __global__ void tensor_quant_affine_kernel(const void* inputs, const void* low,
+                                                      const void* high, void* out,
+                                                      const tq_i64* meta, int ndim, tq_i64 n,
+                                                      TQ_AFFINE_PARAMS) {
+    TqAffinePlan p = TQ_AFFINE_PLAN;
+    tq_i64 stride = (tq_i64)blockDim.x * gridDim.x;
+    for (tq_i64 i = (tq_i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        tq_affine_at(i, inputs, low, high, out, meta, ndim, p);
+    }
+}
+
+extern "C" __global__ void tensor_quant_e4m3_kernel(const void* inputs, const void* amax,
+                                                    void* out, const tq_i64* meta, int ndim,
+                                                    tq_i64 n, TQ_E4M3_PARAMS) {
+    TqE4m3Plan p = TQ_E4M3_PLAN;
+    tq_i64 stride = (tq_i64)blockDim.x * gridDim.x;
+    for (tq_i64 i = (tq_i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        tq_e4m3_at(i, inputs, amax, out, meta, ndim, p);
+    }
+}
+
 #endif
 
 #if defined(TQ_HOST_HARNESS) && !defined(__CUDACC__)
@@ -325,5 +471,18 @@ extern "C" void tensor_quant_scale_host(const void* amax, void* scale, void* sca
                                         const tq_i64* meta, int ndim, tq_i64 n, TQ_PLAN_PARAMS) {
     TqPlan p = tq_plan(TQ_PLAN_ARGS);
     for (tq_i64 j = 0; j < n; ++j) tq_scale_at(j, amax, scale, scale_in_input_dtype, meta, ndim, p);
+}
+
+extern "C" void tensor_quant_affine_host(const void* inputs, const void* low, const void* high,
+                                         void* out, const tq_i64* meta, int ndim, tq_i64 n,
+                                         TQ_AFFINE_PARAMS) {
+    TqAffinePlan p = TQ_AFFINE_PLAN;
+    for (tq_i64 i = 0; i < n; ++i) tq_affine_at(i, inputs, low, high, out, meta, ndim, p);
+}
+
+extern "C" void tensor_quant_e4m3_host(const void* inputs, const void* amax, void* out,
+                                       const tq_i64* meta, int ndim, tq_i64 n, TQ_E4M3_PARAMS) {
+    TqE4m3Plan p = TQ_E4M3_PLAN;
+    for (tq_i64 i = 0; i < n; ++i) tq_e4m3_at(i, inputs, amax, out, meta, ndim, p);
 }
 #endif

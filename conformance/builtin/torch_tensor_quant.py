@@ -2,8 +2,10 @@
 
 Written from SPEC.md (not pasted from the article): descriptors, the shared
 quantize body, ``tensor_quant`` / ``fake_tensor_quant`` as autograd
-functions with the clipped straight-through backward. It runs unchanged on
-CPU and CUDA tensors and is the built-in target ``torch``.
+functions with the clipped straight-through backward, and SPEC section 6's
+``legacy_fake_tensor_quant``, ``fake_affine_tensor_quant`` and
+``scaled_e4m3``. It runs unchanged on CPU and CUDA tensors and is the
+built-in target ``torch``.
 """
 
 from __future__ import annotations
@@ -17,11 +19,17 @@ globals().update(PREDEFINED)  # QUANT_DESC_8BIT_PER_TENSOR and the other predefi
 
 __all__ = [
     "CONFORMANCE_TARGET",
+    "FakeAffineTensorQuantFunction",
     "FakeTensorQuantFunction",
+    "LegacyFakeTensorQuantFunction",
     "QuantDescriptor",
+    "ScaledE4M3Function",
     "ScaledQuantDescriptor",
     "TensorQuantFunction",
+    "fake_affine_tensor_quant",
     "fake_tensor_quant",
+    "legacy_fake_tensor_quant",
+    "scaled_e4m3",
     "tensor_quant",
     *PREDEFINED,
 ]
@@ -135,3 +143,144 @@ class FakeTensorQuantFunction(torch.autograd.Function):
 
 tensor_quant = TensorQuantFunction.apply
 fake_tensor_quant = FakeTensorQuantFunction.apply
+
+
+class LegacyFakeTensorQuantFunction(FakeTensorQuantFunction):
+    """SPEC 6.3: upstream 2.2.1's name for the article's pure path; the same on every device."""
+
+
+legacy_fake_tensor_quant = LegacyFakeTensorQuantFunction.apply
+
+
+# --- SPEC section 6 ------------------------------------------------------------------------
+# PyTorch's CPU bits on every device. The CPU kernels read a single-element second
+# operand of a 16-bit mul or div at its own precision, round a Python number to the
+# tensor's dtype in add/sub and read it as float32 in 16-bit mul/div; CUDA kernels
+# differ (a CPU scalar divisor becomes a reciprocal multiply, scalars are read in
+# float32 by add), so these helpers spell the CPU arithmetic out in plain tensor ops.
+_REDUCED = (torch.float16, torch.bfloat16)
+
+
+def _binary(op, a, b):
+    """``op(a, b)`` for mul and div, as PyTorch's CPU kernel computes it."""
+    out = torch.result_type(a, b)
+    if out in _REDUCED and b.numel() == 1:
+        return op(a.to(out).float(), b.float()).to(out)
+    return op(a, b)
+
+
+def _with_number(op, a, value, *, read_as_float32):
+    """``op(a, value)`` with a Python float: the tensor's dtype wins, whatever its rank."""
+    if read_as_float32 and a.dtype in _REDUCED:  # mul, div: the number in float32
+        return op(a.float(), torch.tensor(value, dtype=torch.float32, device=a.device)).to(a.dtype)
+    return op(a, torch.tensor(value, dtype=a.dtype, device=a.device))  # add, sub: rounded
+
+
+def _clamp_to_numbers(values, low, high):
+    """``torch.clamp`` with Python float bounds: PyTorch refuses a bound beyond the dtype."""
+    limit = torch.finfo(values.dtype).max
+    for bound in (low, high):
+        if abs(bound) > limit and bound not in (float("inf"), float("-inf")):
+            raise RuntimeError(f"value cannot be converted to type {values.dtype} without "
+                               f"overflow (clamp bound {bound!r})")
+    as_tensor = [torch.tensor(b, dtype=values.dtype, device=values.device) for b in (low, high)]
+    return _clamp(values, *as_tensor)
+
+
+def _affine_values(inputs, min_range, max_range, num_bits):
+    """SPEC 6.1's forward arithmetic, dividing by the step."""
+    span = max_range - min_range
+    levels = 2.0**num_bits - 1  # a Python float: OverflowError from 1024 bits, as upstream
+    min_bound = -(2.0 ** (num_bits - 1))
+    max_bound = 2.0 ** (num_bits - 1) - 1
+    step = _with_number(torch.div, span, levels, read_as_float32=True)
+    quant_zero = _with_number(torch.sub, torch.round(_binary(torch.div, min_range, step)),
+                              min_bound, read_as_float32=False)
+    shifted = torch.round(_binary(torch.div, inputs, step)) - quant_zero
+    codes = _clamp_to_numbers(shifted, min_bound, max_bound)
+    return _binary(torch.mul, codes + quant_zero, step)
+
+
+def affine_function(values):
+    """The autograd function of SPEC 6.1 whose forward values are ``values(...)``; the
+    ``cupy`` target passes its kernel launch, so both share the backward."""
+
+    class FakeAffineTensorQuantFunction(torch.autograd.Function):
+        """SPEC 6.1: gemmlowp-style asymmetric fake quantization, dividing by the step."""
+
+        @staticmethod
+        def forward(ctx, inputs, min_range, max_range, num_bits=8):
+            ctx.save_for_backward(inputs, min_range, max_range)
+            return values(inputs, min_range, max_range, num_bits)
+
+        @staticmethod
+        def backward(ctx, grad_outputs):
+            inputs, min_range, max_range = ctx.saved_tensors
+            inside = (inputs <= max_range) & (inputs >= min_range)  # inclusive at both ends
+            return torch.where(inside, grad_outputs, grad_outputs.new_zeros(1)), None, None, None
+
+    return FakeAffineTensorQuantFunction
+
+
+FakeAffineTensorQuantFunction = affine_function(_affine_values)
+
+
+_E4M3_MAX = 448.0
+
+
+def _fake_e4m3fy(values):
+    """To float32, to FP8 E4M3 (nearest even, saturating at +-448, NaN kept), and back.
+
+    The explicit clamp makes the saturation independent of the torch version:
+    ``.to(torch.float8_e4m3fn)`` turned 464 and beyond into NaN before 2.12.
+    """
+    wide = values.float().clamp(-_E4M3_MAX, _E4M3_MAX)
+    return wide.to(torch.float8_e4m3fn).float().to(values.dtype)
+
+
+def e4m3_bound(inputs, amax):
+    """The E4M3 backward's clipping bound: ``torch.tensor(amax or 448.0, dtype=float32)``."""
+    if amax is None:
+        return torch.tensor(_E4M3_MAX, device=inputs.device)
+    return amax.detach().to(torch.float32)
+
+
+def _scaled_e4m3_values(inputs, amax):
+    """SPEC 6.3's forward arithmetic, zero mask included."""
+    zero_mask = inputs.abs() < _EPSILON
+    if amax is None:
+        outputs = _fake_e4m3fy(inputs)
+    else:
+        # 448 / amax as PyTorch evaluates it: amax.reciprocal() * 448.
+        scale = _with_number(torch.mul, amax.reciprocal(), _E4M3_MAX, read_as_float32=True)
+        outputs = _binary(torch.div, _fake_e4m3fy(_binary(torch.mul, inputs, scale)), scale)
+    outputs[zero_mask] = 0.0  # IndexError when amax widens the inputs, as upstream
+    return outputs
+
+
+def e4m3_function(values):
+    """The autograd function of SPEC 6.3 whose forward values are ``values(inputs, amax)``;
+    the ``cupy`` target passes its kernel launch, so both share the checks and backward."""
+
+    class ScaledE4M3Function(torch.autograd.Function):
+        """SPEC 6.3: FP8 E4M3 fake quantization, optionally scaled by ``448 / amax``."""
+
+        @staticmethod
+        def forward(ctx, inputs, amax=None, E=4, M=3):
+            if E != 4 or M != 3:
+                raise NotImplementedError("Only support E=4 & M=3 for now.")
+            ctx.save_for_backward(inputs)
+            ctx.bound = e4m3_bound(inputs, amax)
+            return values(inputs, amax)
+
+        @staticmethod
+        def backward(ctx, grad_outputs):
+            (inputs,) = ctx.saved_tensors
+            return _ste(inputs, ctx.bound, grad_outputs), None, None, None
+
+    return ScaledE4M3Function
+
+
+ScaledE4M3Function = e4m3_function(_scaled_e4m3_values)
+fake_affine_tensor_quant = FakeAffineTensorQuantFunction.apply
+scaled_e4m3 = ScaledE4M3Function.apply

@@ -19,7 +19,10 @@ from ..calls import TargetUnsupported
 
 __all__ = ["Context", "Counterexample", "Falsified", "Property", "Skip", "run_examples"]
 
-PARTS = frozenset({"fake_tensor_quant", "tensor_quant", "descriptor"})
+PARTS = frozenset({"fake_tensor_quant", "tensor_quant", "descriptor",
+                   # SPEC section 6 (conformance.targets.SECTION6_FUNCTIONS)
+                   "legacy_fake_tensor_quant", "fake_affine_tensor_quant", "scaled_e4m3",
+                   "descriptor_serialization"})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vectors.io import SECTION6_FUNCTIONS
+
 from ..calls import TargetHung
 from ..compare import first_mismatch
 from ..convert import to_numpy, to_torch
@@ -47,8 +49,19 @@ def _needs(ctx, function) -> str | None:
     return None
 
 
+def _replay_section6(ctx, vcase) -> str | None:
+    """SPEC section 6's cases: replayed by the modules of their properties."""
+    from . import _section6, serialization
+
+    if vcase.function.startswith("descriptor_"):
+        return serialization.replay_vector(ctx, vcase, vcase.expected)
+    return _section6.replay_vector(ctx, vcase, vcase.expected)
+
+
 def replay(ctx, vcase) -> str | None:
     """Why the target breaks ``vcase``, or None (also None when the case does not apply)."""
+    if vcase.function in SECTION6_FUNCTIONS:
+        return _replay_section6(ctx, vcase)
     if _needs(ctx, vcase.function) or (
             vcase.function == "ste_gradient"
             and vcase.arguments.get("backward_of") == "tensor_quant"
@@ -151,6 +164,23 @@ def _replay_array_once(ctx, vcase, expected, *, grad_inputs):
 
 def snippet(ctx, vcase, message) -> str:
     """A reproduction of one failing vector case."""
+    if vcase.function in SECTION6_FUNCTIONS and not vcase.function.startswith("descriptor_"):
+        from ..section6_calls import Call
+        from ._section6 import snippet as section6_snippet
+
+        return section6_snippet(ctx, Call(vcase.function, dict(vcase.inputs),
+                                          dict(vcase.arguments)), message,
+                                f"vector {vcase.id}: {vcase.rule}")
+    if vcase.function in ("descriptor_methods", "descriptor_from_yaml"):
+        from ..repro import import_lines
+
+        name = ctx.target.descriptor.__name__
+        call = (f"target.{name}.from_yaml({vcase.arguments['yaml']!r}).__dict__"
+                if vcase.function == "descriptor_from_yaml"
+                else f"target.{name}(**{dict(vcase.arguments['kwargs'])!r}).to_yaml()")
+        return "\n".join([f"# Vector {vcase.id}: {vcase.rule}", f"# What happened: {message}",
+                          "import numpy as np", "from numpy import array, inf, nan",
+                          *import_lines(ctx.target), f"print({call})"])
     if vcase.function in ("descriptor", "predefined_descriptor"):
         from ..repro import import_lines
 
