@@ -40,8 +40,9 @@ _tf = require("tensorflow", "tensorflow", "tensorflow")
 
 __all__ = ["TF_VARIATIONS", "fake_quant"]
 
-#: Variations every TF target declares: what the float32-only op is, by construction.
-TF_VARIATIONS = ("compute_float32",)
+#: What every TF op is by its source: float32 only, and a gradient of
+#: ``gradients * mask``. No combination of variations fits TF (the fingerprint says so).
+TF_VARIATIONS = ("compute_float32", "ste_multiply_mask")
 
 
 def _lower_factor(num_bits: int, unsigned: bool, narrow_range: bool) -> tuple[float, bool]:

@@ -25,8 +25,11 @@ __all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant"]
 
 CONFORMANCE_TARGET = {
     "name": "Brevitas IntQuant (QAT integer quantization)",
-    "devices": ("cpu", "cuda"),
-    "variations": (),
+    "devices": ("cpu",),  # measured on CPU only
+    # The fingerprint's closest combination: x / scale, (q - zp) * scale, no zero-amax
+    # threshold, the gradient masked by the clamp of the rounded code.
+    "variations": ("quantize_divide_step", "dequantize_multiply_step", "zero_amax_none",
+                   "ste_rounded_code"),
     "expectations": "expectations/brevitas.toml",
 }
 

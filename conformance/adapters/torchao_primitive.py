@@ -22,8 +22,12 @@ __all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant"]
 
 CONFORMANCE_TARGET = {
     "name": "torchao _fake_quantize_affine (primitive)",
-    "devices": ("cpu", "cuda"),
-    "variations": (),
+    "devices": ("cpu",),  # measured on CPU only
+    # The fingerprint's closest combination (torchao computes in its float32 scale's
+    # precision, multiplies by the reciprocal of the step and back by the step, and its
+    # gradient is autograd's through the clamp); what remains is in the expectations.
+    "variations": ("quantize_multiply_reciprocal", "dequantize_multiply_step", "compute_float32",
+                   "zero_amax_none", "ste_rounded_code"),
     "expectations": "expectations/torchao_primitive.toml",
 }
 

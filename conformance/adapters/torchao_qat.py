@@ -30,8 +30,10 @@ __all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant"]
 
 CONFORMANCE_TARGET = {
     "name": "torchao IntxFakeQuantizer (QAT, static scale)",
-    "devices": ("cpu", "cuda"),
-    "variations": ("always_full_range",),
+    "devices": ("cpu",),  # measured on CPU only
+    # As torchao-primitive (the same _fake_quantize_affine), plus the dtype's full range.
+    "variations": ("quantize_multiply_reciprocal", "dequantize_multiply_step", "compute_float32",
+                   "zero_amax_none", "always_full_range", "ste_rounded_code"),
     "expectations": "expectations/torchao_qat.toml",
 }
 
