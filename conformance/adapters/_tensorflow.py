@@ -21,7 +21,9 @@ the fingerprint and the expectations file measure, not something this
 adapter corrects. Widths outside TF's 2..16 bits raise ``Unsupported``.
 The gradients are TF's own gradient ops (``FakeQuantWithMinMax*Gradient``),
 called on the saved float32 inputs; for the ``vars`` ops the min/max
-gradients reach amax by the chain rule (``min = -c * amax``, ``max = amax``).
+gradients reach amax through autograd (``min = -c * amax``, ``max = amax``
+are torch ops). ``fake_affine_tensor_quant`` (SPEC 6.1) is TF's own kind of
+quantization: min_range and max_range go in as min and max.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from ._layout import layout
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ info lines on every import
 _tf = require("tensorflow", "tensorflow", "tensorflow")
 
-__all__ = ["TF_VARIATIONS", "fake_quant"]
+__all__ = ["TF_VARIATIONS", "fake_affine_quant", "fake_quant"]
 
 #: What every TF op is by its source: float32 only, and a gradient of
 #: ``gradients * mask``. No combination of variations fits TF (the fingerprint says so).
@@ -56,30 +58,31 @@ def _lower_factor(num_bits: int, unsigned: bool, narrow_range: bool) -> tuple[fl
 
 
 class _Arrangement:
-    """The article's call as the op's operands: inputs, and one min/max per channel.
+    """The article's call as the op's operands: inputs, and min/max per channel.
 
-    ``per_channel`` False: one amax (any shape with one element). True: the
-    channel axis becomes the last dimension, as ``..._per_channel`` wants it
-    (a per-tensor amax is one channel; several non-1 amax dimensions are one
-    channel per element, the same arithmetic element by element).
+    ``range_shape`` is the shape of the range tensors (amax, or min_range and
+    max_range). ``per_channel`` False: the range must have one element. True:
+    the channel axis becomes the last dimension, as ``..._per_channel`` wants
+    it (a one-element range is one channel; several non-1 range dimensions
+    are one channel per element, the same arithmetic element by element).
     """
 
-    def __init__(self, inputs, amax, *, per_channel: bool, op: str):
-        plan = layout(inputs.shape, amax.shape)
+    def __init__(self, inputs, range_shape, *, per_channel: bool, op: str):
+        plan = layout(inputs.shape, range_shape)
         if plan.axis is not None and not per_channel:
-            raise Unsupported(f"tf.quantization.{op} takes one min and max per tensor, not an "
-                              f"amax of shape {tuple(amax.shape)} (tf-vars-per-channel does)")
-        self.plan, self.amax_shape = plan, tuple(amax.shape)
+            raise Unsupported(f"tf.quantization.{op} takes one min and max per tensor, not a "
+                              f"range of shape {tuple(range_shape)} (tf-vars-per-channel does)")
+        self.plan, self.range_shape, self.per_channel = plan, tuple(range_shape), per_channel
         x = as_float32(inputs.expand(plan.shape))
-        if plan.axis is None:
-            self.channels = as_float32(amax).reshape(1)
-            self.x = x.reshape(-1, 1) if per_channel else x
-        elif plan.flatten:
-            self.channels = as_float32(amax.expand(plan.shape)).reshape(-1)
-            self.x = x.reshape(-1)
-        else:
-            self.channels = as_float32(amax).reshape(-1)
-            self.x = np.ascontiguousarray(np.moveaxis(x, plan.axis, -1))
+        self.x = self.to_kernel(x)
+
+    def to_kernel(self, x: np.ndarray) -> np.ndarray:
+        """An array of the broadcast shape laid out as the op wants its inputs."""
+        if self.plan.axis is None:
+            return x.reshape(-1, 1) if self.per_channel else x
+        if self.plan.flatten:
+            return x.reshape(-1)
+        return np.ascontiguousarray(np.moveaxis(x, self.plan.axis, -1))
 
     def back(self, values) -> np.ndarray:
         """An array laid out like ``self.x`` back in the broadcast shape."""
@@ -88,81 +91,90 @@ class _Arrangement:
             values = np.moveaxis(values, -1, self.plan.axis)
         return values.reshape(self.plan.shape)
 
-    def amax_gradient(self, per_channel_values, dtype) -> torch.Tensor:
-        """Gradients per min/max channel summed back onto amax's own shape."""
+    def channels(self, bound: torch.Tensor) -> np.ndarray:
+        """A range tensor as one float32 value per channel of the op."""
+        if self.plan.flatten:
+            return as_float32(bound.expand(self.plan.shape)).reshape(-1)
+        return as_float32(bound).reshape(-1)
+
+    def range_gradient(self, per_channel_values, dtype) -> torch.Tensor:
+        """Gradients per min/max channel summed back onto the range tensor's shape."""
         values = torch.from_numpy(np.array(per_channel_values, dtype=np.float32).reshape(-1))
         if self.plan.axis is None:
-            grad = values.reshape(()).expand(self.amax_shape)
+            grad = values.reshape(()).expand(self.range_shape)
         elif self.plan.flatten:
-            grad = values.reshape(self.plan.shape).sum_to_size(self.amax_shape)
+            grad = values.reshape(self.plan.shape).sum_to_size(self.range_shape)
         else:
-            grad = values.reshape(self.amax_shape)
+            grad = values.reshape(self.range_shape)
         return grad.to(dtype).contiguous()
 
 
-def _bounds(arrangement, num_bits, unsigned, narrow_range):
-    factor, tf_narrow = _lower_factor(num_bits, unsigned, narrow_range)
-    high = arrangement.channels
-    low = (-np.float64(factor) * high.astype(np.float64)).astype(np.float32)
-    return low, high, factor, tf_narrow
-
-
 class _FakeQuant(torch.autograd.Function):
+    """``tf.quantization.<op>(inputs, low, high)``; low and high are range tensors of one
+    shape, which get TF's gradients for min and max (the vars ops) or none (args)."""
+
     @staticmethod
-    def forward(ctx, inputs, amax, num_bits, unsigned, narrow_range, op):
-        require_cpu(f"tf.quantization.{op}", inputs, amax)
+    def forward(ctx, inputs, low, high, num_bits, tf_narrow, op):
+        require_cpu(f"tf.quantization.{op}", inputs, low, high)
         if not 2 <= num_bits <= 16:
             raise Unsupported(f"tf.quantization.{op} takes num_bits 2..16, not {num_bits}")
-        per_channel = op.endswith("per_channel")
-        arr = _Arrangement(inputs, amax, per_channel=per_channel, op=op)
-        low, high, factor, tf_narrow = _bounds(arr, num_bits, unsigned, narrow_range)
+        arr = _Arrangement(inputs, low.shape, per_channel=op.endswith("per_channel"), op=op)
+        lo, hi = arr.channels(low), arr.channels(high)
+        attrs = {"num_bits": num_bits, "narrow_range": tf_narrow}
         quant = _tf.quantization
         if op == "fake_quant_with_min_max_args":
-            y = quant.fake_quant_with_min_max_args(
-                arr.x, min=float(low[0]), max=float(high[0]), num_bits=num_bits,
-                narrow_range=tf_narrow)
+            y = quant.fake_quant_with_min_max_args(arr.x, min=float(lo[0]), max=float(hi[0]),
+                                                   **attrs)
         elif op == "fake_quant_with_min_max_vars":
-            y = quant.fake_quant_with_min_max_vars(
-                arr.x, low.reshape(()), high.reshape(()), num_bits=num_bits,
-                narrow_range=tf_narrow)
+            y = quant.fake_quant_with_min_max_vars(arr.x, lo.reshape(()), hi.reshape(()), **attrs)
         else:
-            y = quant.fake_quant_with_min_max_vars_per_channel(
-                arr.x, low, high, num_bits=num_bits, narrow_range=tf_narrow)
-        ctx.arrangement, ctx.op, ctx.factor = arr, op, factor
-        ctx.attrs = {"num_bits": num_bits, "narrow_range": tf_narrow}
-        ctx.bounds = (low, high)
-        ctx.shapes = (inputs.shape, inputs.dtype, amax.dtype)
+            y = quant.fake_quant_with_min_max_vars_per_channel(arr.x, lo, hi, **attrs)
+        ctx.arrangement, ctx.op, ctx.attrs, ctx.bounds = arr, op, attrs, (lo, hi)
+        ctx.dtypes = (inputs.shape, inputs.dtype, low.dtype, high.dtype)
         return from_float32(arr.back(y.numpy()), inputs.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
-        arr, op, (low, high) = ctx.arrangement, ctx.op, ctx.bounds
-        input_shape, input_dtype, amax_dtype = ctx.shapes
-        g = as_float32(grad_output.expand(arr.plan.shape))
-        if arr.plan.axis is not None and not arr.plan.flatten:
-            g = np.ascontiguousarray(np.moveaxis(g, arr.plan.axis, -1))
-        else:
-            g = g.reshape(arr.x.shape)
+        arr, op, (lo, hi) = ctx.arrangement, ctx.op, ctx.bounds
+        input_shape, input_dtype, low_dtype, high_dtype = ctx.dtypes
+        g = arr.to_kernel(as_float32(grad_output.expand(arr.plan.shape)))
         raw = _tf.raw_ops
-        grad_amax = None
+        grad_low = grad_high = None
         if op == "fake_quant_with_min_max_args":
             dx = raw.FakeQuantWithMinMaxArgsGradient(
-                gradients=g, inputs=arr.x, min=float(low[0]), max=float(high[0]), **ctx.attrs)
+                gradients=g, inputs=arr.x, min=float(lo[0]), max=float(hi[0]), **ctx.attrs)
         else:
             per_channel = op.endswith("per_channel")
             gradient_op = (raw.FakeQuantWithMinMaxVarsPerChannelGradient if per_channel
                            else raw.FakeQuantWithMinMaxVarsGradient)
-            shape = low.shape if per_channel else ()
-            dx, dmin, dmax = gradient_op(gradients=g, inputs=arr.x, min=low.reshape(shape),
-                                         max=high.reshape(shape), **ctx.attrs)
-            if ctx.needs_input_grad[1]:
-                # min = -factor * amax and max = amax: d/damax = dmax - factor * dmin.
-                per_amax = dmax.numpy() - np.float32(ctx.factor) * dmin.numpy()
-                grad_amax = arr.amax_gradient(per_amax, amax_dtype)
+            shape = lo.shape if per_channel else ()
+            dx, dmin, dmax = gradient_op(gradients=g, inputs=arr.x, min=lo.reshape(shape),
+                                         max=hi.reshape(shape), **ctx.attrs)
+            grad_low = arr.range_gradient(dmin.numpy(), low_dtype)
+            grad_high = arr.range_gradient(dmax.numpy(), high_dtype)
         grad_inputs = from_float32(arr.back(dx.numpy()), input_dtype).sum_to_size(input_shape)
-        return grad_inputs, grad_amax, None, None, None, None
+        return grad_inputs, grad_low, grad_high, None, None, None
 
 
 def fake_quant(op, inputs, amax, num_bits, unsigned, narrow_range):
-    """The article's ``fake_tensor_quant`` through ``tf.quantization.<op>``."""
-    return _FakeQuant.apply(inputs, amax, num_bits, unsigned, narrow_range, op)
+    """The article's ``fake_tensor_quant`` through ``tf.quantization.<op>``.
+
+    min and max are computed from amax with torch ops (float64, rounded once to
+    float32), so the vars ops' min/max gradients reach amax through autograd.
+    """
+    factor, tf_narrow = _lower_factor(num_bits, unsigned, narrow_range)
+    high = amax.to(torch.float32)
+    low = (amax.to(torch.float64) * -factor).to(torch.float32)
+    return _FakeQuant.apply(inputs, low, high, num_bits, tf_narrow, op)
+
+
+def fake_affine_quant(op, inputs, min_range, max_range, num_bits):
+    """SPEC 6.1's ``fake_affine_tensor_quant`` through ``tf.quantization.<op>``: TF's own
+    kind of quantization (2**num_bits levels from min to max, zero nudged onto a code)."""
+    try:
+        shape = torch.broadcast_shapes(min_range.shape, max_range.shape)
+    except RuntimeError as exc:
+        raise ValueError(f"min_range {tuple(min_range.shape)} and max_range "
+                         f"{tuple(max_range.shape)} do not broadcast: {exc}") from None
+    return _FakeQuant.apply(inputs, min_range.expand(shape), max_range.expand(shape),
+                            num_bits, False, op)

@@ -19,6 +19,10 @@ Tensors cross as NumPy arrays of the same dtype (bfloat16 through
 ``jax.enable_x64``. The backward is AQT's numerics ``vjp_bwd`` (with AQT's
 default ``clip_gradient=False``, the gradient passes through); the scale
 takes no gradient (``scale_stop_grad``).
+
+SPEC 6.3's ``scaled_e4m3`` is the same quantizer with AQT's ``Fp8Numerics``
+(``float8_e4m3fn``: clip to +-448, round to nearest even) and the bound amax
+(448 without amax, so that the scale is 1).
 """
 
 from __future__ import annotations
@@ -37,9 +41,10 @@ _jax = require("jax", "aqt", "aqt")
 _quantizer = require("aqt.jax.v2.aqt_quantizer", "aqt", "aqt")
 _calibration = require("aqt.jax.v2.calibration", "aqt", "aqt")
 _int_numerics = require("aqt.jax.v2.numerics.int_numerics", "aqt", "aqt")
+_fp8_numerics = require("aqt.jax.v2.numerics.fp8_numerics", "aqt", "aqt")
 _utils = require("aqt.jax.v2.utils", "aqt", "aqt")
 
-__all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant"]
+__all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant", "scaled_e4m3"]
 
 CONFORMANCE_TARGET = {
     "name": "AQT (aqtp) IntSymmetric fake quant, JAX on CPU",
@@ -92,9 +97,8 @@ def _quant(x, bound, numerics):
 
 class _AqtFakeQuant(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, inputs, amax, num_bits, narrow_range):
+    def forward(ctx, inputs, amax, numerics):
         require_cpu("aqt", inputs, amax)
-        numerics = _numerics(num_bits)
         plan = layout(inputs.shape, amax.shape)
         x = _to_numpy(inputs.expand(plan.shape))
         bound = _to_numpy(amax).reshape(amax.shape)
@@ -111,11 +115,22 @@ class _AqtFakeQuant(torch.autograd.Function):
             (dx, *_) = ctx.quant_grad(_jax.numpy.asarray(g))
             dx = np.asarray(dx)
         grad = _to_torch(dx, grad_output.dtype).sum_to_size(ctx.input_shape)
-        return grad, None, None, None
+        return grad, None, None
 
 
 def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
     """Fake quantization through AQT's quantizer (quant, dequant) with amax as the bound."""
     if unsigned:
         raise Unsupported("AQT's IntSymmetric numerics have no unsigned range")
-    return _AqtFakeQuant.apply(inputs, amax, num_bits, narrow_range)
+    return _AqtFakeQuant.apply(inputs, amax, _numerics(num_bits))
+
+
+def scaled_e4m3(inputs, amax=None, E=4, M=3):
+    """SPEC 6.3 through AQT's quantizer with ``Fp8Numerics`` (float8_e4m3fn)."""
+    if (E, M) != (4, 3):
+        raise NotImplementedError(f"E{E}M{M} is not supported; only E4M3")
+    if amax is None:
+        amax = torch.tensor(448.0, dtype=inputs.dtype, device=inputs.device)
+    numerics = _fp8_numerics.Fp8Numerics(dtype=_jax.numpy.float8_e4m3fn, exponent_bits=4,
+                                         mantissa_bits=3)
+    return _AqtFakeQuant.apply(inputs, amax, numerics)

@@ -11,16 +11,22 @@ article's step ``amax / 127`` computed in the input's dtype. qint8 has no
 narrow range (declared: ``always_full_range``); other widths, unsigned
 calls and amax on a middle axis raise ``Unsupported``. Both autograd
 functions pass the gradient straight through.
+
+SPEC 6.3's ``scaled_e4m3`` is quanto's float8 activation quantization:
+``quantize_activation(x, qfloat8_e4m3fn, scale)`` with the step
+``amax / 448`` (1 without amax) in the input's dtype, then ``dequantize()``.
 """
 
 from __future__ import annotations
+
+import torch
 
 from . import Unsupported, require
 from ._layout import layout
 
 _quanto = require("optimum.quanto", "quanto", "quanto")
 
-__all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant"]
+__all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant", "scaled_e4m3"]
 
 CONFORMANCE_TARGET = {
     "name": "optimum-quanto qint8 quantize/dequantize",
@@ -52,4 +58,18 @@ def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=Tru
     shape[plan.axis] = plan.shape[plan.axis]
     q = _quanto.quantize_weight(x, qtype=_quanto.qint8, axis=axis, scale=step.reshape(shape),
                                 optimized=False)
+    return q.dequantize()
+
+
+def scaled_e4m3(inputs, amax=None, E=4, M=3):
+    """SPEC 6.3 through quanto's qfloat8_e4m3fn activations, step ``amax / 448``."""
+    if (E, M) != (4, 3):
+        raise NotImplementedError(f"E{E}M{M} is not supported; only E4M3")
+    if amax is None:
+        step = torch.ones((), dtype=inputs.dtype, device=inputs.device)
+    else:
+        if amax.numel() != 1:
+            raise Unsupported("quanto quantizes activations with one scalar scale")
+        step = (amax.to(inputs.dtype) / 448).reshape(())
+    q = _quanto.quantize_activation(inputs, qtype=_quanto.qfloat8_e4m3fn, scale=step)
     return q.dequantize()
