@@ -49,7 +49,10 @@ __all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant", "scaled_e4m3"]
 CONFORMANCE_TARGET = {
     "name": "AQT (aqtp) IntSymmetric fake quant, JAX on CPU",
     "devices": ("cpu",),
-    "variations": ("always_narrow",),
+    # What AQT's source does and the fingerprint's closest combination confirms: x times the
+    # reciprocal of the step, q times the step, the narrow range, a pass-through gradient.
+    "variations": ("quantize_multiply_reciprocal", "dequantize_multiply_step", "always_narrow",
+                   "ste_pass_through"),
     "expectations": "expectations/aqt.toml",
 }
 

@@ -2,14 +2,16 @@
 
 Per-tensor calls go through ``quantize_activation(x, qint8, scale)`` (how
 quanto quantizes activations: one scalar scale), per-channel calls on the
-first or last axis through ``quantize_weight(x, qint8, axis, scale)`` (how
-it quantizes weights); both are dequantized with ``.dequantize()``. quanto
+weight rows through ``quantize_weight(x, qint8, 0, scale)`` (how it
+quantizes weights; each element is a row of its own, the same arithmetic
+element by element, so any broadcast amax works); both are dequantized with
+``.dequantize()``. quanto
 computes ``clamp(round(x / scale), -128, 127)`` into ``torch.int8`` and
 ``scale * q`` back, with the scale in the input's dtype (its convention:
 ``absmax_scale`` returns the input dtype), so the adapter passes the
 article's step ``amax / 127`` computed in the input's dtype. qint8 has no
-narrow range (declared: ``always_full_range``); other widths, unsigned
-calls and amax on a middle axis raise ``Unsupported``. Both autograd
+narrow range (declared: ``always_full_range``); other widths and unsigned
+calls raise ``Unsupported``. Both autograd
 functions pass the gradient straight through.
 
 SPEC 6.3's ``scaled_e4m3`` is quanto's float8 activation quantization:
@@ -48,17 +50,12 @@ def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=Tru
     if plan.axis is None:
         q = _quanto.quantize_activation(x, qtype=_quanto.qint8, scale=step.reshape(()))
         return q.dequantize().reshape(plan.shape)
-    ndim = len(plan.shape)
-    if plan.flatten or plan.axis not in (0, ndim - 1) or ndim < 2:
-        raise Unsupported("quanto quantizes per axis along the first or last axis of a tensor of "
-                          f"2 or more dimensions only, not amax {tuple(amax.shape)} against "
-                          f"inputs {tuple(inputs.shape)}")
-    axis = 0 if plan.axis == 0 else -1
-    shape = [1] * ndim
-    shape[plan.axis] = plan.shape[plan.axis]
-    q = _quanto.quantize_weight(x, qtype=_quanto.qint8, axis=axis, scale=step.reshape(shape),
-                                optimized=False)
-    return q.dequantize()
+    # quanto quantizes weights along axis 0 or -1 of a tensor of 2 or more dimensions, each
+    # of size 2 or more: every element becomes a row holding it twice, with its own scale.
+    rows = x.reshape(-1, 1).expand(-1, 2)
+    scales = step.expand(plan.shape).reshape(-1, 1)
+    q = _quanto.quantize_weight(rows, qtype=_quanto.qint8, axis=0, scale=scales, optimized=False)
+    return q.dequantize()[:, 0].reshape(plan.shape)
 
 
 def scaled_e4m3(inputs, amax=None, E=4, M=3):
