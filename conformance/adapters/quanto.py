@@ -33,8 +33,10 @@ __all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant", "scaled_e4m3"]
 CONFORMANCE_TARGET = {
     "name": "optimum-quanto qint8 quantize/dequantize",
     "devices": ("cpu",),  # measured on CPU only
-    # The fingerprint's closest combination; quanto's step in the input dtype fits none.
-    "variations": ("compute_opmath", "zero_amax_none", "always_full_range", "ste_pass_through"),
+    # What quanto's source does (x / scale, scale * q, no zero-scale threshold, int8's full
+    # range, pass-through gradients); its step in the input dtype makes no combination fit.
+    "variations": ("quantize_divide_step", "dequantize_multiply_step", "zero_amax_none",
+                   "always_full_range", "ste_pass_through"),
     "expectations": "expectations/quanto.toml",
 }
 
