@@ -108,6 +108,15 @@ _BUILTIN = {
     "modelopt": "conformance.adapters.modelopt",
     "onnxruntime": "conformance.adapters.onnxruntime",
     "onnx-reference": "conformance.adapters.onnx_reference",
+    "tf-args": "conformance.adapters.tensorflow_args",
+    "tf-vars": "conformance.adapters.tensorflow_vars",
+    "tf-vars-per-channel": "conformance.adapters.tensorflow_vars_per_channel",
+    "torchao-primitive": "conformance.adapters.torchao_primitive",
+    "torchao-qat": "conformance.adapters.torchao_qat",
+    "brevitas": "conformance.adapters.brevitas",
+    "aqt": "conformance.adapters.aqt",
+    "quanto": "conformance.adapters.quanto",
+    "triton": "conformance.builtin.triton_tensor_quant",
 }
 
 

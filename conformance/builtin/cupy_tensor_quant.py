@@ -41,9 +41,9 @@ import torch
 
 from reference.descriptor import QuantDescriptor, ScaledQuantDescriptor
 
-# The clipped straight-through backwards are plain torch ops, the same for both targets.
+# The clipped straight-through backwards are plain torch ops, the same for every target.
 from . import torch_tensor_quant as _torch_target
-from .torch_tensor_quant import _ste
+from ._kernel_api import kernel_api
 
 __all__ = [
     "CONFORMANCE_TARGET",
@@ -78,7 +78,6 @@ KERNEL_OPTIONS = ("--fmad=false",)
 
 #: dtype codes shared with the kernel (TQ_F16 ... TQ_F64).
 DTYPE_CODES = {torch.float16: 0, torch.bfloat16: 1, torch.float32: 2, torch.float64: 3}
-_FP16_MAX = 65504
 _EPSILON = 2.0**-24  # amax at or below this quantizes to zero, when the gate is on
 _THREADS = 256
 
@@ -294,48 +293,10 @@ def _scales(inputs, amax, plan):
     return scale, scale_in_input_dtype
 
 
-class TensorQuantFunction(torch.autograd.Function):
-    """Quantize to integer-valued floats; returns ``(outputs, scale)``."""
-
-    @staticmethod
-    def forward(ctx, inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
-        amax, shape, plan = _prepare(inputs, amax, num_bits, unsigned, narrow_range)
-        ctx.save_for_backward(inputs, amax)
-        scale, scale_in_input_dtype = _scales(inputs, amax, plan)
-        # SPEC 3: float16 codes cannot carry a multiplier above 65504.
-        if plan["codes"] == torch.float16 and scale.max() > _FP16_MAX:
-            raise ValueError(f"scale is too large for FP16 with amax={amax}")
-        return _quantize(inputs, amax, shape, plan, fake=False), scale_in_input_dtype
-
-    @staticmethod
-    def backward(ctx, grad_outputs, grad_scale):
-        inputs, amax = ctx.saved_tensors
-        return _ste(inputs, amax, grad_outputs), None, None, None, None
-
-
-class FakeTensorQuantFunction(torch.autograd.Function):
-    """Quantize, then divide by the multiplier cast to the inputs' dtype (in the kernel)."""
-
-    @staticmethod
-    def forward(ctx, inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
-        amax, shape, plan = _prepare(inputs, amax, num_bits, unsigned, narrow_range)
-        ctx.save_for_backward(inputs, amax)
-        return _quantize(inputs, amax, shape, plan, fake=True)
-
-    @staticmethod
-    def backward(ctx, grad_outputs):
-        inputs, amax = ctx.saved_tensors
-        return _ste(inputs, amax, grad_outputs), None, None, None, None
-
-
-def tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
-    """``(codes, scale)``: codes in the article's dtype, scale in the inputs' dtype."""
-    return TensorQuantFunction.apply(inputs, amax, num_bits, unsigned, narrow_range)
-
-
-def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
-    """Quantize then dequantize; no FP16 overflow error (outputs become 0 instead)."""
-    return FakeTensorQuantFunction.apply(inputs, amax, num_bits, unsigned, narrow_range)
+# The autograd functions, the FP16 scale check and the clipped STE: shared with the other
+# kernel target (_kernel_api).
+TensorQuantFunction, FakeTensorQuantFunction, tensor_quant, fake_tensor_quant = kernel_api(
+    _prepare, _scales, _quantize)
 
 
 class LegacyFakeTensorQuantFunction(FakeTensorQuantFunction):

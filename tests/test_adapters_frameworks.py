@@ -1,0 +1,131 @@
+"""Adapters for the fake-quant kernels of other frameworks (TensorFlow, torchao, Brevitas,
+optimum-quanto, AQT) and the built-in Triton kernel.
+
+Each one loads, or is skipped with the ``pip install`` line that brings its
+package; conforms under its declared variations and expectations; and, where
+it deviates from the article, fails ``--strict``. The heavy frameworks
+(TensorFlow, JAX/AQT, Triton) are installed by ``tox -e frameworks`` only.
+"""
+
+import importlib
+import sys
+
+import pytest
+
+from conformance.adapters import MissingExtra
+from conformance.targets import TargetError, load_target
+
+#: target -> (the package its import needs, the extra that installs it)
+FRAMEWORKS = {
+    "tf-args": ("tensorflow", "tensorflow"),
+    "tf-vars": ("tensorflow", "tensorflow"),
+    "tf-vars-per-channel": ("tensorflow", "tensorflow"),
+    "torchao-primitive": ("torchao", "torchao"),
+    "torchao-qat": ("torchao", "torchao"),
+    "brevitas": ("brevitas", "brevitas"),
+    "quanto": ("optimum.quanto", "quanto"),
+    "aqt": ("aqt.jax.v2.aqt_quantizer", "aqt"),
+    "triton": ("triton", "triton"),
+}
+#: The one target here that implements the article exactly (no variations to declare).
+STRICT = {"triton"}
+#: Properties every target is checked on here; the CLI runs them all.
+PROPERTIES = ["fake_per_tensor", "fake_per_channel", "ste_gradient"]
+
+
+def _target(name):
+    """The loaded target, or a skip that says how to install its package."""
+    package, extra = FRAMEWORKS[name]
+    try:
+        importlib.import_module(package)
+    except ImportError:
+        pytest.skip(f"{package} is not installed: pip install 'tensor-quant-conformance[{extra}]'")
+    return load_target(name)
+
+
+def _run(name, *, strict, properties=PROPERTIES):
+    from conformance.runner import run_target
+
+    return run_target(_target(name), profile="quick", strict=strict, properties=properties)
+
+
+@pytest.mark.parametrize("name", sorted(FRAMEWORKS))
+def test_missing_package_names_the_extra(name, monkeypatch):
+    package, extra = FRAMEWORKS[name]
+    module = load_target.__globals__["available_targets"]()[name]
+    monkeypatch.setitem(sys.modules, package.split(".")[0], None)  # its import now fails
+    for loaded in [m for m in sys.modules if m == module or m.startswith("conformance.adapters._")]:
+        monkeypatch.delitem(sys.modules, loaded)
+    with pytest.raises(TargetError) as info:
+        load_target(name)
+    assert f"pip install 'tensor-quant-conformance[{extra}]'" in str(info.value)
+    assert isinstance(info.value.__cause__, MissingExtra)
+
+
+@pytest.mark.parametrize("name", sorted(FRAMEWORKS))
+def test_declares_known_variations_and_evidenced_expectations(name):
+    import reference.variations
+    from conformance.expectations import load_expectations
+
+    target = _target(name)
+    reference.variations.combine(target.variations)  # all known, none contradicting
+    if name in STRICT:
+        assert target.variations == () and target.expectations is None
+        return
+    entries = load_expectations(target.expectations)  # the loader requires a reason
+    for prop, entry in entries.items():
+        assert entry.evidence.strip(), f"{name}: expectation [{prop}] has no evidence"
+
+
+@pytest.mark.parametrize("name", sorted(set(FRAMEWORKS) - STRICT))
+def test_conforms_under_its_declared_variations(name):
+    report = _run(name, strict=False)
+    assert report.conforms, [(r.property, r.status, r.reason) for r in report.results]
+    assert any(r.status in ("pass", "xfail") for r in report.results), "nothing was checked"
+
+
+@pytest.mark.parametrize("name", sorted(set(FRAMEWORKS) - STRICT))
+def test_deviates_under_strict(name):
+    report = _run(name, strict=True, properties=["fake_per_tensor"])
+    assert [r.status for r in report.results] == ["fail"], report.results
+
+
+def test_triton_kernel_conforms_strictly():
+    """The article's kernel in Triton: no variation, no expectation, every check passes
+    (interpreted on CPU here; compiled where a GPU is present)."""
+    properties = [*PROPERTIES, "quant_per_tensor", "quant_per_channel"]
+    report = _run("triton", strict=True, properties=properties)
+    assert [r.status for r in report.results] == ["pass"] * len(properties), report.results
+
+
+#: Adapters that also expose SPEC section 6's functions, where the framework has them.
+AFFINE = ["brevitas", "tf-args", "tf-vars", "tf-vars-per-channel", "torchao-primitive"]
+E4M3 = ["aqt", "quanto", "torchao-primitive"]
+
+
+@pytest.mark.parametrize("name", AFFINE)
+def test_affine_reproduces_the_spec_example(name):
+    """SPEC 6.1's example, in float32 bits (the affine properties judge the rest)."""
+    import torch
+
+    fn = _target(name).obj.fake_affine_tensor_quant
+    x = torch.tensor([-1.0, -0.3, 0.0, 0.2, 0.51, 2.0])
+    out = fn(x, torch.tensor(-0.5), torch.tensor(1.0), 8)
+    expected = torch.tensor([-0.5, -0.30000001192092896, 0.0, 0.20000000298023224,
+                             0.5117647051811218, 1.0])
+    assert out.dtype == torch.float32 and torch.equal(out, expected), out
+
+
+@pytest.mark.parametrize("name", E4M3)
+def test_e4m3_rounds_saturates_and_scales(name):
+    """E4M3 values, saturation of overflow and inf to 448, NaN kept; with amax, x * 448/amax."""
+    import torch
+
+    fn = _target(name).obj.scaled_e4m3
+    x = torch.tensor([0.3, -1.7, 500.0, -float("inf"), float("nan"), 1e-9])
+    expected = torch.tensor([0.3125, -1.75, 448.0, -448.0, float("nan"), 0.0])
+    torch.testing.assert_close(fn(x), expected, rtol=0, atol=0, equal_nan=True)
+    scaled = fn(torch.tensor([0.6, -3.4]), torch.tensor(2.0))  # 134.4 -> 128; -761.6 -> -448
+    torch.testing.assert_close(scaled, torch.tensor([128 / 224, -2.0]), rtol=0, atol=0)
+    with pytest.raises(NotImplementedError):
+        fn(x, None, 5, 2)
