@@ -73,8 +73,9 @@ def tensor_min(xp, a) -> float:
     """
     if a.size == 0:
         raise RuntimeError(EMPTY_MIN_MESSAGE)
-    if bool(xp.isnan(a).any()):
-        return float("nan")
+    with np.errstate(invalid="ignore"):  # a signalling NaN pattern (bfloat16) is still NaN
+        if bool(xp.isnan(a).any()):
+            return float("nan")
     return float(xp.min(a.astype(np.float64)))
 
 
