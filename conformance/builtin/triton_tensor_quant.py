@@ -151,10 +151,16 @@ def _rint(v):
 
 
 @triton.jit
-def _multiplier(amax, max_bound, zero_as, SCALE: tl.constexpr, AMAX_SCALAR: tl.constexpr):
-    """max_bound / amax, or ``zero_as`` where amax <= 2**-24 (a NaN amax gives NaN)."""
+def _multiplier(amax, max_bound, zero_as, SCALE: tl.constexpr, AMAX_SCALAR: tl.constexpr,
+                ZERO_GATE: tl.constexpr):
+    """max_bound / amax, or ``zero_as`` where amax <= 2**-24 (a NaN amax gives NaN).
+
+    SPEC 2.5/2.7: the masking runs only when amax.min() <= 2**-24, decided on the host
+    (``ZERO_GATE``); an amax holding a NaN has a NaN min, so a zero channel keeps inf."""
     scale = _binary(max_bound, amax, SCALE, AMAX_SCALAR, True)
-    return tl.where(amax <= 5.9604644775390625e-08, zero_as, scale)
+    if ZERO_GATE:
+        scale = tl.where(amax <= 5.9604644775390625e-08, zero_as, scale)
+    return scale
 
 
 @triton.jit
@@ -162,7 +168,7 @@ def _tensor_quant_kernel(x_ptr, amax_ptr, out_ptr, meta_ptr, n, max_bound, min_b
                          NDIM: tl.constexpr, FAKE: tl.constexpr, INPUT: tl.constexpr,
                          AMAX: tl.constexpr, SCALE: tl.constexpr, PRODUCT: tl.constexpr,
                          CODES: tl.constexpr, OUT: tl.constexpr, AMAX_SCALAR: tl.constexpr,
-                         BLOCK: tl.constexpr):
+                         ZERO_GATE: tl.constexpr, BLOCK: tl.constexpr):
     """Element i of the broadcast shape: codes, or (FAKE) codes / scale.to(inputs.dtype).
     meta = shape[NDIM], input strides[NDIM], amax strides[NDIM] (0 where broadcast)."""
     i = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
@@ -182,7 +188,7 @@ def _tensor_quant_kernel(x_ptr, amax_ptr, out_ptr, meta_ptr, n, max_bound, min_b
     hi = tl.full([BLOCK], max_bound, tl.float64)  # float32 values: exact in float64
     lo = tl.full([BLOCK], min_bound, tl.float64)
     # SPEC 2.5-2.6: a zero multiplier where amax is (nearly) zero: x * 0 is +-0 or NaN.
-    scale = _multiplier(amax, hi, 0.0, SCALE, AMAX_SCALAR)
+    scale = _multiplier(amax, hi, 0.0, SCALE, AMAX_SCALAR, ZERO_GATE)
     product = _binary(x, scale, PRODUCT, AMAX_SCALAR, False)
     v = _round_to(_rint(product), PRODUCT)
     # torch.clamp: NaN fails both tests and stays NaN; a value equal to a bound is kept.
@@ -191,7 +197,7 @@ def _tensor_quant_kernel(x_ptr, amax_ptr, out_ptr, meta_ptr, n, max_bound, min_b
     code = _round_to(_round_to(v, PRODUCT), CODES)  # SPEC 2.8: float16 codes for float16
     if FAKE:
         # SPEC 3: divide by the multiplier (1 where amax was zeroed) cast to inputs' dtype.
-        divisor = _round_to(_multiplier(amax, hi, 1.0, SCALE, AMAX_SCALAR), INPUT)
+        divisor = _round_to(_multiplier(amax, hi, 1.0, SCALE, AMAX_SCALAR, ZERO_GATE), INPUT)
         code = _binary(code, divisor, OUT, AMAX_SCALAR, True)
     _store(out_ptr, i, code, mask, OUT)
 
@@ -199,13 +205,14 @@ def _tensor_quant_kernel(x_ptr, amax_ptr, out_ptr, meta_ptr, n, max_bound, min_b
 @triton.jit
 def _scale_kernel(amax_ptr, scale_ptr, scale_in_input_ptr, n, max_bound,
                   AMAX: tl.constexpr, SCALE: tl.constexpr, INPUT: tl.constexpr,
-                  AMAX_SCALAR: tl.constexpr, BLOCK: tl.constexpr):
+                  AMAX_SCALAR: tl.constexpr, ZERO_GATE: tl.constexpr, BLOCK: tl.constexpr):
     """SPEC 2.7: the returned multiplier (1 where amax <= 2**-24), in the scale dtype and in
     inputs' dtype; amax arrives contiguous."""
     j = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = j < n
     amax = _load(amax_ptr, j, mask, AMAX)
-    s = _multiplier(amax, tl.full([BLOCK], max_bound, tl.float64), 1.0, SCALE, AMAX_SCALAR)
+    s = _multiplier(amax, tl.full([BLOCK], max_bound, tl.float64), 1.0, SCALE, AMAX_SCALAR,
+                    ZERO_GATE)
     _store(scale_ptr, j, s, mask, SCALE)
     _store(scale_in_input_ptr, j, _round_to(s, INPUT), mask, INPUT)
 
@@ -229,28 +236,34 @@ def _prepare(inputs, amax, num_bits, unsigned, narrow_range):
     """Checks in the article's order, then the plan; raises as the article does."""
     _check_tensor(inputs, "inputs")
     _check_tensor(amax, "amax")
-    try:
-        shape = torch.broadcast_shapes(inputs.shape, amax.shape)
-    except RuntimeError:
-        raise ValueError(
-            f"amax of shape {tuple(amax.shape)} does not broadcast against inputs of "
-            f"shape {tuple(inputs.shape)} (PyTorch rules: trailing dimensions align)."
-        ) from None
     expected = "cuda" if _GPU else "cpu"
     if inputs.device.type != expected:
         raise ValueError(f"the triton target runs on {expected} tensors here, got inputs on "
                          f"{inputs.device}: move them with .to({expected!r}).")
     amax = amax.detach().to(inputs.device)
-    if unsigned and inputs.min() < 0:  # SPEC 2.1 (NaN min compares false)
+    # SPEC 2.1 / 2.3 with torch reductions: min() propagates NaN (a tensor holding a NaN
+    # never raises here) and raises RuntimeError when empty.
+    if unsigned and inputs.min() < 0:
         raise TypeError("Negative values encountered in unsigned quantization.")
-    if amax.min() < 0:  # SPEC 2.3
+    min_amax = amax.min()
+    if min_amax < 0:
         raise ValueError("Negative values in amax")
-    return amax, tuple(shape), launch_plan(inputs, amax, num_bits, unsigned, narrow_range)
+    try:
+        shape = torch.broadcast_shapes(inputs.shape, amax.shape)
+    except RuntimeError:
+        # After the checks above, and a RuntimeError, as ``inputs * scale`` raises it.
+        raise RuntimeError(
+            f"amax of shape {tuple(amax.shape)} does not broadcast against inputs of "
+            f"shape {tuple(inputs.shape)} (PyTorch rules: trailing dimensions align)."
+        ) from None
+    plan = launch_plan(inputs, amax, num_bits, unsigned, narrow_range, min_amax=min_amax)
+    return amax, tuple(shape), plan
 
 
 def _codes(plan):
     return {"INPUT": DTYPE_CODES[plan["input"]], "AMAX": DTYPE_CODES[plan["amax"]],
-            "SCALE": DTYPE_CODES[plan["scale"]], "AMAX_SCALAR": bool(plan["amax_scalar"])}
+            "SCALE": DTYPE_CODES[plan["scale"]], "AMAX_SCALAR": bool(plan["amax_scalar"]),
+            "ZERO_GATE": bool(plan["zero_gate"])}
 
 
 def _quantize(inputs, amax, shape, plan, *, fake):
