@@ -84,16 +84,20 @@ def import_lines(target) -> list[str]:
 
 
 def call_snippet(target, device, function, case, *, rule, message, expected=None,
-                 actual=None, semantics=None, after=(), grads=()) -> str:
-    """The failing call as a runnable script, with the rule and expected vs actual."""
+                 actual=None, semantics=None, after=(), grads=(), call=None) -> str:
+    """The failing call as a runnable script, with the rule and expected vs actual.
+
+    ``call`` replaces the positional call line (source text that sets ``result``),
+    for a failure that needs another argument form or a setting around the call.
+    """
     lines = [f"# Rule broken: {rule}", f"# What happened: {message}"]
     if semantics is not None and semantics.changes():
         lines.append(f"# Reference semantics (declared variations): {semantics.changes()}")
     lines += ["import torch", *import_lines(target), "h = float.fromhex",
               f"inputs = {_inputs_literal(case, device, 'inputs' in grads)}",
               f"amax = {tensor_literal(case.amax, device, 'amax' in grads)}",
-              f"result = target.{function}(inputs, amax, {case.num_bits!r}, "
-              f"{case.unsigned!r}, {case.narrow_range!r})"]
+              call or f"result = target.{function}(inputs, amax, {case.num_bits!r}, "
+                      f"{case.unsigned!r}, {case.narrow_range!r})"]
     lines += list(after)
     if expected is not None:
         lines.append(f"# expected: {expected}")
