@@ -7,7 +7,7 @@ suite's stable ids (reports, expectations files and ``--property`` use them).
 from __future__ import annotations
 
 from ..calls import Caller, TargetHung
-from . import autograd, descriptor, errors, golden, gradients, hygiene, layouts, values
+from . import arguments, autograd, descriptor, errors, golden, gradients, hygiene, layouts, values
 from ._base import Context, Counterexample, Falsified, Property, Skip
 
 __all__ = ["PROPERTIES", "Caller", "Context", "Counterexample", "Falsified", "Property", "Skip",
@@ -15,6 +15,7 @@ __all__ = ["PROPERTIES", "Caller", "Context", "Counterexample", "Falsified", "Pr
 
 PROPERTIES: dict[str, Property] = {
     p.name: p
-    for module in (values, errors, gradients, hygiene, descriptor, golden, layouts, autograd)
+    for module in (values, errors, gradients, hygiene, descriptor, golden, layouts, autograd,
+                   arguments)
     for p in module.PROPERTIES
 }

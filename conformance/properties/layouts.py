@@ -200,12 +200,6 @@ def _ramp(draw, shape, dtype, amax, unsigned):
         return np.random.default_rng(seed).permutation(values).reshape(shape).astype(dtype)
 
 
-def _readable(amax):
-    """``amax`` with every element that would quantize all to 0 (or NaN) replaced by 1."""
-    wide = amax.astype(np.float64)
-    return np.where(np.isfinite(wide) & (wide > 2.0**-20), wide, 1.0).astype(amax.dtype)
-
-
 @st.composite
 def strided_cases(draw):
     """A call, with every inputs layout and every amax layout that applies, and one mix.
@@ -219,7 +213,7 @@ def strided_cases(draw):
     amax = _amax_for(draw, shape, base)
     bits = base.num_bits
     if draw(st.booleans(), label="readable"):
-        bits, amax = draw(st.integers(2, 16), label="readable_bits"), _readable(amax)
+        bits, amax = draw(st.integers(2, 16), label="readable_bits"), _contract.readable_amax(amax)
         inputs = _ramp(draw, shape, dtype, amax, base.unsigned)
     else:
         amaxes = [float(v) for v in amax.astype(np.float64).reshape(-1)]
