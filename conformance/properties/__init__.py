@@ -7,7 +7,19 @@ suite's stable ids (reports, expectations files and ``--property`` use them).
 from __future__ import annotations
 
 from ..calls import Caller, TargetHung
-from . import arguments, autograd, descriptor, errors, golden, gradients, hygiene, layouts, values
+from . import (
+    arguments,
+    autograd,
+    descriptor,
+    errors,
+    golden,
+    gradients,
+    hygiene,
+    layouts,
+    lifetime,
+    process_state,
+    values,
+)
 from ._base import Context, Counterexample, Falsified, Property, Skip
 
 __all__ = ["PROPERTIES", "Caller", "Context", "Counterexample", "Falsified", "Property", "Skip",
@@ -16,6 +28,6 @@ __all__ = ["PROPERTIES", "Caller", "Context", "Counterexample", "Falsified", "Pr
 PROPERTIES: dict[str, Property] = {
     p.name: p
     for module in (values, errors, gradients, hygiene, descriptor, golden, layouts, autograd,
-                   arguments)
+                   arguments, lifetime, process_state)
     for p in module.PROPERTIES
 }
