@@ -85,8 +85,12 @@ def import_lines(target) -> list[str]:
 
 
 def call_snippet(target, device, function, case, *, rule, message, expected=None,
-                 actual=None, semantics=None, after=(), grads=()) -> str:
-    """The failing call as a runnable script, with the rule and expected vs actual."""
+                 actual=None, semantics=None, after=(), grads=(), call=None) -> str:
+    """The failing call as a runnable script, with the rule and expected vs actual.
+
+    ``call`` replaces the positional call line (source text that sets ``result``),
+    for a failure that needs another argument form or a setting around the call.
+    """
     notes = []
     if semantics is not None and semantics.changes():
         notes.append(f"# Reference semantics (declared variations): {semantics.changes()}")
@@ -96,20 +100,21 @@ def call_snippet(target, device, function, case, *, rule, message, expected=None
                  repr(case.narrow_range)]
     return function_snippet(target, function, arguments, rule=rule, message=message,
                             notes=notes, setup=setup, expected=expected, actual=actual,
-                            after=after)
+                            after=after, call=call)
 
 
 def function_snippet(target, function, arguments, *, rule, message, notes=(), setup=(),
-                     expected=None, actual=None, after=()) -> str:
+                     expected=None, actual=None, after=(), call=None) -> str:
     """Any failing call of the target as a runnable script.
 
     ``notes`` are comment lines after the rule, ``setup`` the lines that build
     its tensors (``tensor_literal``), ``arguments`` the source of each
-    argument of ``target.function(...)``, ``after`` what follows the call.
+    argument of ``target.function(...)``, ``after`` what follows the call; ``call``, when
+    given, is the whole call line instead.
     """
     lines = [f"# Rule broken: {rule}", f"# What happened: {message}", *notes, "import torch",
              *import_lines(target), "h = float.fromhex", *setup,
-             f"result = target.{function}({', '.join(arguments)})", *after]
+             call or f"result = target.{function}({', '.join(arguments)})", *after]
     if expected is not None:
         lines.append(f"# expected: {expected}")
     if actual is not None:

@@ -12,7 +12,8 @@ from conformance.targets import load_target
 CONTRACT = ("fake_per_tensor", "fake_per_channel", "quant_per_tensor", "quant_per_channel",
             "errors", "ste_gradient", "amax_no_gradient", "inputs_unmodified",
             "strided_inputs", "degenerate_shapes", "output_device", "deterministic",
-            "descriptor_rules", "golden_vectors",
+            "descriptor_rules", "descriptor_storage", "golden_vectors", "strided_gradient",
+            "autograd_state", "argument_forms", "result_lifetime", "process_state",
             # SPEC section 6
             "legacy_fake", "affine_values", "affine_gradient", "e4m3_values", "e4m3_gradient",
             "descriptor_serialization")
@@ -39,12 +40,19 @@ BROKEN = {
     "e4m3_values": "e4m3_mask_inclusive",
     "e4m3_gradient": "e4m3_amax_grad",
     "descriptor_serialization": "descriptor_eq_identity",
+    # The observable contract beyond values (SPEC 7): zoo members, named by module path.
+    "descriptor_storage": "tests.zoo.desc_amax_by_reference",
+    "strided_gradient": "tests.zoo.grad_read_contiguous",
+    "autograd_state": "tests.zoo.scale_detached",
+    "argument_forms": "tests.zoo.default_full_range",
+    "result_lifetime": "tests.zoo.output_buffer_reused",
+    "process_state": "tests.zoo.sets_default_dtype",
 }
 
 
 def _run(module, names, profile="ci", **kwargs):
-    return run_target(load_target(f"tests.targets.engine.{module}"), profile=profile,
-                      properties=names, **kwargs)
+    path = module if module.startswith("tests.") else f"tests.targets.engine.{module}"
+    return run_target(load_target(path), profile=profile, properties=names, **kwargs)
 
 
 def test_registry_holds_the_contract_names_with_rules():
@@ -144,3 +152,50 @@ def test_the_printed_reproduction_pastes_at_any_console_width():
     expected = reference.fake_tensor_quant(case.inputs, case.amax, case.num_bits,
                                            case.unsigned, case.narrow_range)
     assert not bits_equal(expected, to_numpy(namespace["result"]))
+
+
+#: The properties of the call's observable contract beyond values (SPEC 7).
+CONTRACT_BEYOND_VALUES = ("strided_inputs", "strided_gradient", "autograd_state",
+                          "argument_forms", "result_lifetime", "process_state",
+                          "descriptor_storage")
+
+
+@pytest.mark.parametrize("name", CONTRACT_BEYOND_VALUES)
+def test_the_reproduction_of_a_contract_failure_runs(name):
+    module = BROKEN.get(name, "tests.zoo.inputs_storage_offset_ignored")
+    result = _run(module, [name], profile="quick").results[0]
+    assert result.status == "fail", (result.status, result.reason)
+    done = subprocess.run([sys.executable, "-c", result.counterexample.reproduction],
+                          capture_output=True, text=True, timeout=120,
+                          cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+    assert done.returncode == 0, done.stderr
+
+
+def test_layout_sources_build_the_views_the_checks_use():
+    import math
+
+    import torch
+
+    from conformance.properties.layouts import BROADCAST, LAYOUTS
+
+    base = torch.arange(24, dtype=torch.float32).reshape(2, 3, 2, 2)
+    cases = [(layout, p) for layout in LAYOUTS.values() for p in layout.params(base.shape)]
+    cases.append((BROADCAST, (3, 2, 3, 2, 2)))
+    for layout, param in cases:
+        view = layout.view(base, param)
+        namespace = {"torch": torch, "amax": base, "t": base}
+        name = "amax" if layout is BROADCAST else "t"
+        exec(layout.source(name, param), namespace)
+        made = namespace[name]
+        assert (made.shape, made.stride(), made.storage_offset()) == \
+            (view.shape, view.stride(), view.storage_offset()), layout.name
+        assert torch.equal(made.nan_to_num(math.pi), view.nan_to_num(math.pi)), layout.name
+        assert not view.is_contiguous() or view.storage_offset(), layout.name
+
+
+def test_argument_forms_are_the_ones_the_article_accepts_with_its_defaults():
+    from conformance.properties.arguments import DEFAULTS, FORMS
+
+    assert DEFAULTS == {"num_bits": 8, "unsigned": False, "narrow_range": True}
+    assert len(FORMS) == 18 and (2, 2) in FORMS and (0, 5) in FORMS and (5, 5) in FORMS
+    assert all(2 <= q <= 5 and 0 <= p <= q for p, q in FORMS)

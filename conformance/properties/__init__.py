@@ -8,16 +8,21 @@ from __future__ import annotations
 
 from ..calls import Caller, TargetHung
 from . import (
-               affine,
-               descriptor,
-               errors,
-               fp8,
-               golden,
-               gradients,
-               hygiene,
-               legacy,
-               serialization,
-               values,
+    affine,
+    arguments,
+    autograd,
+    descriptor,
+    errors,
+    fp8,
+    golden,
+    gradients,
+    hygiene,
+    layouts,
+    legacy,
+    lifetime,
+    process_state,
+    serialization,
+    values,
 )
 from ._base import Context, Counterexample, Falsified, Property, Skip
 
@@ -26,7 +31,8 @@ __all__ = ["PROPERTIES", "Caller", "Context", "Counterexample", "Falsified", "Pr
 
 PROPERTIES: dict[str, Property] = {
     p.name: p
-    for module in (values, errors, gradients, hygiene, descriptor, golden,
+    for module in (values, errors, gradients, hygiene, descriptor, golden, layouts, autograd,
+                   arguments, lifetime, process_state,
                    legacy, affine, fp8, serialization)  # SPEC section 6
     for p in module.PROPERTIES
 }

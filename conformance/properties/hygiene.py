@@ -1,4 +1,7 @@
-"""Hygiene: inputs untouched, strides ignored, degenerate shapes, device, determinism."""
+"""Hygiene: inputs untouched, strides ignored, degenerate shapes, device, determinism.
+
+The layouts themselves (which views, how they are drawn and judged) live in ``layouts``.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +15,12 @@ from .. import strategies
 from ..compare import first_mismatch
 from ..convert import to_numpy
 from ..oracle import NAMES, check_call, returned_tensors, target_outcome, tensors, verdict
-from ..repro import call_snippet
 from ..strategies import Case
-from ..targets import checked_functions
 from ._base import Property, run_examples
-
-
-def _fail(ctx, function, case, message, after=(), expected=None, actual=None):
-    ctx.fail(message, call_snippet(ctx.target, ctx.device, function, case, rule=ctx.rule,
-                                   message=message, expected=expected, actual=actual,
-                                   semantics=ctx.semantics, after=after), case, function)
+from ._contract import fail as _fail
+from ._contract import functions as _functions
+from ._contract import shared_with
+from .layouts import check_strided
 
 
 def _recorded(fn, inputs, amax, case, results):
@@ -33,19 +32,12 @@ def _recorded(fn, inputs, amax, case, results):
 
 def _shared(outputs, named):
     """The name of an input tensor whose memory an output shares, or None."""
-    for out in outputs:
-        if out.numel() == 0:
-            continue
-        storage = out.untyped_storage().data_ptr()
-        for name, tensor in named:
-            if tensor.numel() and tensor.untyped_storage().data_ptr() == storage:
-                return name
-    return None
+    return next(filter(None, (shared_with(out, named) for out in outputs)), None)
 
 
 def check_unmodified(ctx):
     def body(case):
-        for function in checked_functions(ctx.target):
+        for function in _functions(ctx):
             inputs, amax = tensors(ctx, case)
             results = []
             # The same call through the oracle's checks, keeping the returned tensors.
@@ -73,88 +65,6 @@ def check_unmodified(ctx):
     run_examples(ctx, st.one_of(strategies.cases(), strategies.cases(per_channel=True)), body)
 
 
-# -- strided inputs ---------------------------------------------------------------
-
-LAYOUTS = ("transposed", "step_sliced", "channels_last", "expanded_amax")
-
-
-@st.composite
-def strided_cases(draw):
-    dtype = draw(strategies.dtypes(), label="dtype")
-    layout = draw(st.sampled_from(LAYOUTS), label="layout")
-    per_channel = draw(st.booleans(), label="per_channel")
-    base = draw(strategies.cases(per_channel=per_channel, dtype=dtype, max_side=4), label="base")
-    shape = draw(hnp.array_shapes(min_dims=4 if layout == "channels_last" else 2,
-                                  max_dims=4, min_side=1, max_side=4), label="shape")
-    amaxes = [float(v) for v in base.amax.astype(np.float64).reshape(-1)]
-    if layout == "step_sliced":
-        shape = (shape[0] * 2,) + shape[1:]  # every other row is sliced away
-    inputs = strategies.input_array(draw, shape, dtype, amaxes, base.num_bits, base.unsigned,
-                                    base.narrow_range)
-    amax = base.amax.astype(np.float64).max(initial=0.0) if base.amax.size else 0.0
-    axis = draw(st.integers(0, len(shape) - 1), label="channel_axis")
-    if per_channel:
-        amax_shape = tuple(shape[i] if i == axis else 1 for i in range(len(shape)))
-        if layout == "step_sliced":
-            amax_shape = (1,) + amax_shape[1:]
-        values = draw(st.lists(strategies.amax_values(), min_size=int(np.prod(amax_shape)),
-                               max_size=int(np.prod(amax_shape))), label="amax")
-        with np.errstate(over="ignore"):
-            amax_arr = np.asarray(values).reshape(amax_shape).astype(base.amax.dtype)
-    else:
-        amax_arr = np.asarray(amax, dtype=base.amax.dtype)
-    return layout, Case(inputs, amax_arr, base.num_bits, base.unsigned, base.narrow_range)
-
-
-def _strided(layout, inputs, amax):
-    """A non-contiguous view (and the source text that makes it)."""
-    import torch
-
-    if layout == "transposed":
-        # Materialise the transpose, then view it back: same values, reversed strides.
-        view = inputs.transpose(0, -1).contiguous().transpose(0, -1)
-        return view, amax, "inputs = inputs.transpose(0, -1).contiguous().transpose(0, -1)"
-    if layout == "step_sliced":
-        return inputs[::2], amax, "inputs = inputs[::2]"
-    if layout == "channels_last":
-        return (inputs.to(memory_format=torch.channels_last), amax,
-                "inputs = inputs.to(memory_format=torch.channels_last)")
-    # expanded_amax: a per-channel amax given as a stride-0 expanded view.
-    if amax.ndim == inputs.ndim:
-        return inputs, amax.expand(inputs.shape), "amax = amax.expand(inputs.shape)"
-    return inputs.t() if inputs.ndim == 2 else inputs, amax, "inputs = inputs.t()"
-
-
-def check_strided(ctx):
-    def body(drawn):
-        layout, case = drawn
-        for function in checked_functions(ctx.target):
-            inputs, amax = tensors(ctx, case)
-            strided, amax_view, how = _strided(layout, inputs, amax)
-            contiguous = strided.contiguous()
-            amax_contiguous = amax_view.contiguous()
-            plain_case = Case(to_numpy(contiguous), to_numpy(amax_contiguous), case.num_bits,
-                              case.unsigned, case.narrow_range)
-            expected = target_outcome(ctx, function, plain_case, contiguous, amax_contiguous)
-            actual = target_outcome(ctx, function, plain_case, strided, amax_view)
-            if expected.problem:  # the contiguous call alone already misbehaves
-                _fail(ctx, function, plain_case, expected.problem)
-            message = verdict(function, expected, actual)
-            if message is not None:
-                message = (f"{layout} (non-contiguous) inputs give a different result from "
-                           f"their contiguous copy: {message}")
-                c = Case(case.inputs, case.amax, case.num_bits, case.unsigned, case.narrow_range)
-                ctx.fail(message, call_snippet(
-                    ctx.target, ctx.device, function, c, rule=ctx.rule, message=message,
-                    expected=f"(contiguous copy) {expected.describe()}",
-                    actual=actual.describe(), semantics=ctx.semantics,
-                    after=[f"{how}  # then call again with the strided view",
-                           f"result = target.{function}(inputs, amax, {c.num_bits!r}, "
-                           f"{c.unsigned!r}, {c.narrow_range!r})"]), c, function)
-
-    run_examples(ctx, strided_cases(), body)
-
-
 # -- degenerate shapes --------------------------------------------------------------
 
 @st.composite
@@ -175,7 +85,7 @@ def degenerate_cases(draw):
 
 def check_degenerate(ctx):
     def body(case):
-        for function in checked_functions(ctx.target):
+        for function in _functions(ctx):
             check_call(ctx, function, case)
 
     run_examples(ctx, degenerate_cases(), body)
@@ -187,7 +97,7 @@ def check_device(ctx):
     from ..oracle import invoke, returned_tensors
 
     def body(case):
-        for function in checked_functions(ctx.target):
+        for function in _functions(ctx):
             inputs, amax = tensors(ctx, case)
             try:
                 result = invoke(ctx, function, inputs, amax, case)
@@ -242,7 +152,7 @@ def _with_threads(threads, fn, inputs, amax, case):
 
 def check_deterministic(ctx):
     def body(case):
-        for function in checked_functions(ctx.target):
+        for function in _functions(ctx):
             first = target_outcome(ctx, function, case)
             threads = _other_thread_count(ctx)
             for label, again in (
@@ -268,8 +178,9 @@ PROPERTIES = [
              "tensors that do not share their memory",
              frozenset({"fake_tensor_quant"}), check_unmodified),
     Property("strided_inputs",
-             "non-contiguous inputs and amax (transposed, sliced with a step, channels_last, "
-             "expanded) give the values of their contiguous copies",
+             "inputs and amax in any layout (at a storage offset: x[1:], select, narrow; "
+             "step-sliced, transposed, channels_last, expanded with zero strides, amax "
+             "broadcast) give the bits of their contiguous copies",
              frozenset({"fake_tensor_quant"}), check_strided),
     Property("degenerate_shapes",
              "empty and 0-d inputs behave as the reference: empty results of the right "
