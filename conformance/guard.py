@@ -40,7 +40,7 @@ import types
 import numpy as np
 
 __all__ = ["Snapshot", "active", "after_import", "changed_by", "import_problems", "protect",
-           "take"]
+           "snapshot", "take"]
 
 SUITE = ("reference", "vectors", "conformance")
 NOT_SUITE = ("conformance.builtin", "conformance.adapters")  # targets: they may change themselves
@@ -222,6 +222,12 @@ def protect(*, in_process: bool = True) -> Snapshot:
 
 def active() -> Snapshot | None:
     return _active[0]
+
+
+def snapshot() -> Snapshot:
+    """A snapshot taken now, of what the process-wide guard watches (of everything when
+    there is none), to compare with after a property or a job."""
+    return take(in_process=_active[0] is None or _active[0].torch is not None)
 
 
 def changed_by(changes) -> str:

@@ -43,7 +43,7 @@ from .calls import DEFAULT_CALL_TIMEOUT, DEFAULT_IMPORT_TIMEOUT, Watch, user_int
 from .targets import TargetError, printable
 
 __all__ = ["ImportMisbehaved", "InProcessTarget", "SupervisedTarget", "close_all",
-           "describe_exit", "open_targets", "run_properties"]
+           "describe_exit", "open_targets", "run_properties", "run_supervised"]
 
 
 class ImportMisbehaved(TargetError):
@@ -418,6 +418,18 @@ def run_properties(handle, *, device: str = "cpu", profile: str = "ci", seed=Non
     return TargetReport(info.spec, info.name, device, profile,
                         tuple(results[n] for n in names if n in results), info.variations,
                         strict, tuple(problems))
+
+
+def run_supervised(spec: str, *, in_process: bool = False,
+                   import_timeout: float = DEFAULT_IMPORT_TIMEOUT, **options):
+    """One target's ``TargetReport``, run in its own supervised process (``run_target``'s
+    options: device, profile, seed, properties, strict, call_timeout, on_start, on_result)."""
+    handles = open_targets([spec], in_process=in_process, import_timeout=import_timeout,
+                           call_timeout=options.get("call_timeout", DEFAULT_CALL_TIMEOUT))
+    try:
+        return run_properties(handles[0], **options)
+    finally:
+        close_all(handles)
 
 
 # -- the child ---------------------------------------------------------------------------

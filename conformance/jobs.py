@@ -97,7 +97,7 @@ def replay(target, params, items, emit):
     cases = {c.id: c for c in load_cases(params["directory"])}
     ctx = make_context(target, device=params["device"], strict=params["strict"],
                        call_timeout=params["call_timeout"])
-    snapshot = guard.active() or guard.take()
+    snapshot = guard.snapshot()
     for n, cid in enumerate(items):
         emit({"start": cid})
         heartbeat()
@@ -130,7 +130,7 @@ def replay(target, params, items, emit):
 def _single(item, emit, work):
     """One item whose outcome ``work()`` returns as a dict; a failure is the item's."""
     emit({"start": item})
-    snapshot = guard.active() or guard.take()
+    snapshot = guard.snapshot()
     try:
         outcome = work()
     except Exception as exc:

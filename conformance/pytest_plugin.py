@@ -81,26 +81,21 @@ def pytest_collection_modifyitems(config, items):
 def result_for(config, spec: str, name: str):
     """The runner's verdict on ``name`` for target ``spec`` (one run per target)."""
     from .devices import check_device
-    from .isolate import close_all, open_targets, run_properties
+    from .isolate import run_supervised
 
     device = config.getoption("--conformance-device")
     key = (spec, device)
-    call_timeout = config.getoption("--conformance-call-timeout")
 
     def run(properties):
         # Every run of a target, first or late, with the same options: profile, seed,
         # strictness and timeouts all count.
-        handles = open_targets([spec], in_process=config.getoption("--conformance-in-process"),
-                               call_timeout=call_timeout,
-                               import_timeout=config.getoption("--conformance-import-timeout"))
-        try:
-            return run_properties(handles[0], device=device, properties=properties,
-                                  profile=config.getoption("--conformance-profile"),
-                                  seed=config.getoption("--conformance-seed"),
-                                  strict=config.getoption("--conformance-strict"),
-                                  call_timeout=call_timeout)
-        finally:
-            close_all(handles)
+        return run_supervised(
+            spec, in_process=config.getoption("--conformance-in-process"),
+            import_timeout=config.getoption("--conformance-import-timeout"), device=device,
+            properties=properties, profile=config.getoption("--conformance-profile"),
+            seed=config.getoption("--conformance-seed"),
+            strict=config.getoption("--conformance-strict"),
+            call_timeout=config.getoption("--conformance-call-timeout"))
 
     def verdicts(report):
         if not report.problems:

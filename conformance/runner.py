@@ -234,9 +234,9 @@ def run_target(target, *, device: str = "cpu", profile: str = "ci", seed: int | 
     ctx = make_context(target, device=device, strict=strict, call_timeout=call_timeout,
                        profile=profile, seed=seed, on_example=on_example)
     expectations = {} if strict else _expectations(target, device)
-    # Compared after every property: what the target's import changed was compared (and
-    # restored) when it was loaded; without a process-wide guard, from here on.
-    snapshot = guard.active() or guard.take()
+    # Compared after every property (what the target's import changed was compared, and
+    # restored, when it was loaded under the process-wide guard).
+    snapshot = guard.snapshot()
     results = []
     for name in names:
         prop = PROPERTIES[name]

@@ -60,6 +60,9 @@ def run(args) -> int:
         return 1
     print(outcome["text"])
     problems = list(handle.info.problems) + outcome["problems"]
+    if not outcome["fingerprint"]["calls"]:
+        problems.append("nothing was observed: the target supported none of the sample's calls, "
+                        "so no combination can be said to fit")
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if args.json:
