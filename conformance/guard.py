@@ -143,12 +143,24 @@ class Part:
     modules: dict[str, types.ModuleType]
     attributes: list[tuple[str, object, str, object]]  # (owner label, owner, key, value)
     state: list[tuple[str, object, object, object]]  # (what, value, setter, getter)
+    classes: list[tuple[str, type, frozenset]]  # (label, class, its own attribute names)
 
     @classmethod
     def take(cls, modules, state) -> Part:
-        attributes = [(label, owner, key, value) for label, owner in _owners(modules)
+        owners = _owners(modules)
+        attributes = [(label, owner, key, value) for label, owner in owners
                       for key, value in list(vars(owner).items()) if callable(value)]
-        return cls(modules, attributes, [(what, get(), set_, get) for what, get, set_ in state])
+        # On a class, an added attribute shadows the bases' (Tensor.round_ lives on
+        # TensorBase): a change too. On a module, an addition changes nothing.
+        classes = [(label, owner, frozenset(vars(owner))) for label, owner in owners
+                   if isinstance(owner, type)]
+        return cls(modules, attributes, [(what, get(), set_, get) for what, get, set_ in state],
+                   classes)
+
+    def _added(self):
+        for label, owner, keys in self.classes:
+            for key in set(vars(owner)) - keys:
+                yield label, owner, key
 
     def changes(self) -> list[str]:
         """What differs now, in words (empty when nothing does)."""
@@ -158,6 +170,7 @@ class Part:
             now = vars(owner).get(key, _MISSING)
             if now is not value:
                 found.append(f"{label}.{key} was {'deleted' if now is _MISSING else 'replaced'}")
+        found += [f"{label}.{key} was replaced" for label, _owner, key in self._added()]
         for what, value, _set, get in self.state:
             now = get()
             if now != value:
@@ -174,6 +187,11 @@ class Part:
                     setattr(owner, key, value)
                 except (AttributeError, TypeError):
                     pass
+        for _label, owner, key in list(self._added()):
+            try:
+                delattr(owner, key)
+            except (AttributeError, TypeError):
+                pass
         for _what, value, setter, get in self.state:
             if get() != value:
                 try:

@@ -61,6 +61,11 @@ def describe_exit(code: int) -> str:
     return f"the target's process exited with status {code}"
 
 
+#: What the watch says while the child imports the suite, and how long that may take.
+STARTING = "starting the target's process"
+STARTUP_TIMEOUT = 300.0
+
+
 def stall_limit(call_timeout: float) -> float:
     """Seconds a running child may go without any sign of progress outside calls."""
     return max(120.0, 4 * call_timeout)
@@ -84,15 +89,16 @@ class _Child:
     def __init__(self, spec: str, *, call_timeout: float, import_timeout: float):
         self.spec, self.call_timeout, self.import_timeout = spec, call_timeout, import_timeout
         self._folder = tempfile.mkdtemp(prefix="conformance-")
-        self.watch = Watch.create(os.path.join(self._folder, "watch"), timeout=import_timeout,
-                                  what="importing the target")
+        # Until the child starts importing the target (it then sets --import-timeout).
+        self.watch = Watch.create(os.path.join(self._folder, "watch"), what=STARTING,
+                                  timeout=STARTUP_TIMEOUT)
         read_fd, write_fd = os.pipe()
         env = dict(os.environ)  # the child imports the target as this process can
         env["PYTHONPATH"] = os.pathsep.join(
             [p for p in sys.path if p and os.path.isdir(p)] + [env.get("PYTHONPATH", "")]
         ).rstrip(os.pathsep)
-        job = {"spec": spec, "call_timeout": call_timeout, "events": write_fd,
-               "watch": self.watch.path, "parent": os.getpid()}
+        job = {"spec": spec, "call_timeout": call_timeout, "import_timeout": import_timeout,
+               "events": write_fd, "watch": self.watch.path, "parent": os.getpid()}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "conformance.isolate", json.dumps(job)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -213,6 +219,9 @@ class _Child:
                 raise kind(str(event["unusable"]))
             if "ended" in event:
                 self.close()
+                if event["hung"] and event["ended"].startswith(STARTING):
+                    raise ImportMisbehaved(f"target {self.spec!r}: {event['ended']} (the "
+                                           "suite's own imports were too slow)")
                 if event["hung"]:
                     raise ImportMisbehaved(
                         f"importing target {self.spec!r} did not finish within "
@@ -388,10 +397,11 @@ def run_properties(handle, *, device: str = "cpu", profile: str = "ci", seed=Non
     from .runner import PropertyResult, TargetReport, select_properties
 
     names = select_properties(properties)
-    results, problems = {}, list(handle.info.problems)
+    results, problems, began = {}, list(handle.info.problems), {}
 
     def on_event(event):
         if "start" in event:
+            began[event["start"]] = time.perf_counter()
             if on_start is not None:
                 on_start(event["start"])
         elif "problems" in event:
@@ -402,7 +412,8 @@ def run_properties(handle, *, device: str = "cpu", profile: str = "ci", seed=Non
                 result = PropertyResult.from_json(event["result"])
             elif "lost" in event:
                 reason = ("the target hung: " if event["hung"] else "") + event["lost"]
-                result = PropertyResult(name, "fail", reason, rule=PROPERTIES[name].rule)
+                result = PropertyResult(name, "fail", reason, rule=PROPERTIES[name].rule,
+                                        duration=time.perf_counter() - began.get(name, 0.0))
             else:
                 result = PropertyResult(name, "error", event["not_run"],
                                         rule=PROPERTIES[name].rule)
@@ -466,6 +477,7 @@ def _child_main(job: dict) -> None:
     calls.supervise(watch)
     calls.watch_interrupts(signals=False)  # no Ctrl-C reaches this process: any is the target's
     guard.protect(in_process=False)
+    watch.begin("importing the target", job["import_timeout"])
     try:
         target, info = jobs.load(job["spec"])
     except TargetError as exc:
@@ -476,7 +488,7 @@ def _child_main(job: dict) -> None:
                           "a target's import must not exit or interrupt the program",
               "misbehaved": True})
         os._exit(0)
-    watch.beat()  # the import's deadline is over
+    watch.end()
     emit({"loaded": info.to_json()})
     order = control.readline()
     if order:

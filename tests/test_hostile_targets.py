@@ -12,10 +12,10 @@ reading its verdict from the run's JSON report.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 import time
@@ -60,13 +60,28 @@ SUPERVISED = ["exits_in_call", "exits_via_sys_exit_in_call", "interrupts_in_call
 
 @pytest.fixture(scope="module")
 def supervised(tmp_path_factory):
-    """``run`` over every target of SUPERVISED, then torch and a correct target."""
-    report = tmp_path_factory.mktemp("supervised") / "r.json"
-    targets = [a for name in SUPERVISED for a in ("--target", HOSTILE + name)]
-    done = conformance("run", *targets, "--target", "torch", "--target", CORRECT, *QUICK,
-                       "--property", "fake_per_tensor", "--property", "output_device",
-                       "--call-timeout", "3", "--report", str(report), timeout=900)
-    return done, _verdicts(report)
+    """``run`` over every target of SUPERVISED, then torch and a correct target: ``(run, verdicts)``.
+
+    One run for all these tests, also when pytest-xdist spreads them over workers
+    (the first worker to get here runs it, under a lock; the others read its result).
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    with open(shared / "hostile-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        saved = shared / "hostile-run.json"
+        if not saved.exists():
+            targets = [a for name in SUPERVISED for a in ("--target", HOSTILE + name)]
+            report = shared / "hostile-report.json"
+            done = conformance("run", *targets, "--target", "torch", "--target", CORRECT, *QUICK,
+                               "--property", "fake_per_tensor", "--call-timeout", "3",
+                               "--report", str(report), timeout=900)
+            saved.write_text(json.dumps({
+                "returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr,
+                "verdicts": _verdicts(report) if report.exists() else {}}))
+        data = json.loads(saved.read_text())
+    return subprocess.CompletedProcess((), data["returncode"], data["stdout"],
+                                       data["stderr"]), data["verdicts"]
 
 
 def _hostile(supervised, name):
@@ -85,7 +100,7 @@ def test_the_bystanders_conform_and_the_run_exits_1(supervised):
 def test_os_exit_0_in_a_call_fails_the_property_and_never_passes(supervised):
     target = _hostile(supervised, "exits_in_call")
     assert not target["conforms"]
-    assert _statuses(target) == {"fake_per_tensor": "fail", "output_device": "fail"}
+    assert _statuses(target) == {"fake_per_tensor": "fail"}
     assert "exited with status 0 while running this property" in _reasons(target)
 
 
@@ -109,16 +124,14 @@ def test_output_floods_and_threads_at_import_do_not_block_a_correct_kernel(super
 
 def test_a_loop_holding_the_gil_is_killed_at_the_call_timeout(supervised):
     target = _hostile(supervised, "holds_the_gil")
-    assert _statuses(target) == {"fake_per_tensor": "fail", "output_device": "error"}
+    assert _statuses(target) == {"fake_per_tensor": "fail"}
     assert "did not return within 3 s" in _reasons(target)
-    assert "hung earlier" in _reasons(target)
-    duration = target["results"][0]["duration"]
-    assert duration < 60, duration
+    assert target["results"][0]["duration"] < 60  # not the old 120 s stall limit
 
 
 def test_a_hang_is_never_an_expected_deviation(supervised):
     target = _hostile(supervised, "hangs_expected")
-    assert _statuses(target) == {"fake_per_tensor": "fail", "output_device": "error"}
+    assert _statuses(target) == {"fake_per_tensor": "fail"}
     assert "xfail" not in json.dumps(target)
 
 
@@ -243,9 +256,9 @@ def test_a_target_that_cannot_be_imported_stops_the_run_with_exit_2(name, messag
 
 def test_a_hanging_import_ends_at_the_import_timeout():
     done = conformance("run", "--target", CORRECT, "--target", HOSTILE + "hangs_at_import",
-                       *QUICK, "--import-timeout", "20")
+                       *QUICK, "--import-timeout", "3")
     assert done.returncode == 2, done.stderr[-2000:]
-    assert "did not finish within 20 s" in done.stderr and "--import-timeout" in done.stderr
+    assert "did not finish within 3 s" in done.stderr and "--import-timeout" in done.stderr
     assert done.seconds < 120
 
 
@@ -265,9 +278,11 @@ def test_fingerprint_of_a_misbehaving_target_exits_1(name, message):
 
 @pytest.fixture(scope="module")
 def vectors(tmp_path_factory):
-    """A folder with one small shipped vector file."""
+    """A folder with three cases of the shipped article vectors."""
+    from vectors.io import load_file, write_cases
+
     folder = tmp_path_factory.mktemp("vectors")
-    shutil.copy(ROOT / "vectors" / "data" / "article.json", folder)
+    write_cases(load_file(ROOT / "vectors" / "data" / "article.json")[:3], folder)
     return folder
 
 
