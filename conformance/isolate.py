@@ -171,7 +171,6 @@ class _Child:
                 yield event
                 if "done" in event:
                     return
-                continue
             if verdict is not None:
                 continue
             deadline, timeout, beat, what = self.watch.read()

@@ -36,7 +36,6 @@ class TargetInfo:
     name: str
     devices: tuple[str, ...]
     variations: tuple[str, ...]
-    exposes: tuple[str, ...]
     problems: tuple[str, ...] = ()  # what its import changed that the oracle relies on
 
     def to_json(self) -> dict:
@@ -48,7 +47,7 @@ class TargetInfo:
         """From a child's message: names are made printable again (never trust a child)."""
         return cls(printable(data["spec"]), printable(data["name"]),
                    tuple(map(str, data["devices"])), tuple(map(str, data["variations"])),
-                   tuple(map(str, data["exposes"])), tuple(map(str, data["problems"])))
+                   tuple(map(str, data["problems"])))
 
 
 def load(spec: str):
@@ -63,7 +62,7 @@ def load(spec: str):
     if target.expectations:
         load_expectations(target.expectations)
     return target, TargetInfo(target.spec, target.name, target.devices, target.variations,
-                              tuple(sorted(target.exposes)), problems)
+                              problems)
 
 
 def _oracle_changes(snapshot) -> str | None:

@@ -367,3 +367,44 @@ def test_an_output_that_cannot_be_written_exits_2_before_any_work(tmp_path, opti
 def test_fingerprint_json_that_cannot_be_written_exits_2(tmp_path):
     done = conformance("fingerprint", "--target", CORRECT, "--json", str(tmp_path / "no" / "f.json"))
     assert done.returncode == 2 and "--json" in done.stderr and "does not exist" in done.stderr
+
+
+def test_fingerprint_of_a_target_that_supports_no_call_exits_1():
+    done = conformance("fingerprint", "--target", "tests.targets.engine.not_implemented")
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "nothing was observed" in done.stderr
+
+
+def _children_with(marker: str) -> list[int]:
+    """Processes whose command line holds ``marker`` (a child's job names its call timeout)."""
+    found = []
+    for proc in pathlib.Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "conformance.isolate" in cmdline and marker in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc").is_dir(), reason="reads /proc")
+def test_ctrl_c_ends_the_run_with_130_and_no_child_outlives_it():
+    import signal
+
+    marker = "59.0123"  # a --call-timeout no other run uses
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    run = subprocess.Popen([sys.executable, "-m", "conformance", "run", "--target",
+                            "tests.targets.engine.hangs", *QUICK, "--call-timeout", marker],
+                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    deadline = time.monotonic() + 120
+    while not _children_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _children_with(marker), "the target's process never started"
+    time.sleep(1)
+    run.send_signal(signal.SIGINT)
+    _out, err = run.communicate(timeout=60)
+    assert run.returncode == 130 and "interrupted" in err
+    time.sleep(0.5)
+    assert _children_with(marker) == []
