@@ -2,9 +2,11 @@
 
 Each subcommand lives in its own module under ``conformance.commands`` and
 exposes ``register(subparsers)``, which adds its parser and sets
-``func(args) -> int`` as the handler. Exit codes: 0 conforms, 1 does not,
-2 usage errors (bad arguments, a target that cannot be imported, a device
-that is not there), each with a message that says what to fix.
+``func(args) -> int`` as the handler. Exit codes: 0 conforms, 1 does not
+(or was not checked, or misbehaved), 2 usage errors (bad arguments, an output
+that cannot be written, a target that cannot be imported, a device that is
+not there), each with a message that says what to fix, 130 when the user
+interrupts (Ctrl-C; a KeyboardInterrupt raised by a target is its failure).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pkgutil
 import sys
 
 from . import commands
+from .calls import watch_interrupts
 from .errors import UsageError
 
 __all__ = ["build_parser", "main"]
@@ -42,6 +45,7 @@ def main(argv=None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
+    watch_interrupts()
     try:
         return int(args.func(args))
     except UsageError as exc:

@@ -64,8 +64,12 @@ def load_expectations(path, device: str | None = None) -> dict[str, Expectation]
     except FileNotFoundError:
         raise UsageError(f"expectations file {path} does not exist; create it or remove "
                          "'expectations' from the target's CONFORMANCE_TARGET.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"expectations file {path} is not valid TOML: {exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"expectations file {path} is not valid TOML (UTF-8 text): {exc}") \
+            from None
+    except OSError as exc:  # a folder, no permission, ...
+        raise UsageError(f"expectations file {path} cannot be read ({exc.strerror or exc}); "
+                         "point CONFORMANCE_TARGET['expectations'] at a TOML file.") from None
     known = _known_properties()
     result = {}
     for prop, entry in data.items():

@@ -1,33 +1,57 @@
-"""``--isolate``: each target in its own process, so a crash is one failed property.
+"""Each target in its own supervised process: how every command runs a target by default.
 
-A kernel that kills its process (a segfault, a CUDA device-side assert,
-``os._exit``) would take the whole run down. Here a child process
-(``python -m conformance.isolate``) runs the target and appends one JSON line
-per event to a progress file; the parent reads it. When the child dies, the
-property it had started fails with the exit status, and a fresh child goes on
-with the remaining properties. A child that shows no progress for
-``stall_timeout`` seconds (a hang that holds the interpreter) is killed the
-same way.
+The command-line process never imports target code. For each target it
+starts a child, ``python -m conformance.isolate``, which imports the suite,
+takes the oracle's snapshot (``conformance.guard``), imports the target and
+says what it is. Once every target has loaded (a target that cannot be used
+is a usage error, before any work), each child in turn runs its job
+(``conformance.jobs``) and streams its events back over a pipe. The parent:
+
+* enforces each call's deadline, read from a small file the child writes
+  (``conformance.calls.Watch``): a call that overruns, whatever it does
+  (sleeping, deadlocked, a loop in C that holds the GIL), gets the child's
+  process group killed at its ``--call-timeout`` and is reported as hung, and
+  the items after it are not run; the import has ``--import-timeout``;
+* reports a child that dies or exits (with any status, 0 too) before it
+  finished an item as that item's failure, with the exit status and the last
+  lines of the child's output, then starts a fresh child for the rest;
+* drains the child's output all the time (a target that prints megabytes
+  cannot block), keeping only its tail for messages;
+* kills every child when it is done with it, however the run ends.
+
+``InProcessTarget`` (``--in-process``) runs the same jobs in this process, for
+debugging with the target's output in view: there a crash, an ``os._exit`` or
+a loop that holds the GIL takes the whole run down.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import select
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 
-from .calls import DEFAULT_CALL_TIMEOUT
-from .properties import PROPERTIES
-from .runner import PropertyResult, TargetReport, select_properties
+from .calls import DEFAULT_CALL_TIMEOUT, DEFAULT_IMPORT_TIMEOUT, Watch, user_interrupted
+from .targets import TargetError, printable
 
-__all__ = ["run_target_isolated"]
+__all__ = ["ImportMisbehaved", "InProcessTarget", "SupervisedTarget", "close_all",
+           "describe_exit", "open_targets", "run_properties", "run_supervised"]
 
 
-def _describe_exit(code: int) -> str:
+class ImportMisbehaved(TargetError):
+    """Importing the target ended, hung, crashed or interrupted its process."""
+
+
+def describe_exit(code: int) -> str:
+    """A child's exit status in words."""
     if code < 0:
         try:
             name = signal.Signals(-code).name
@@ -37,141 +61,452 @@ def _describe_exit(code: int) -> str:
     return f"the target's process exited with status {code}"
 
 
-def run_target_isolated(spec: str, *, name: str, device="cpu", profile="ci", seed=None,
-                        properties=None, strict=False, call_timeout=DEFAULT_CALL_TIMEOUT,
-                        stall_timeout: float | None = None, on_start=None, on_result=None,
-                        on_example=None, variations=()) -> TargetReport:
-    """Like ``run_target``, for the target named ``spec``, in child processes."""
-    remaining = select_properties(properties)
-    stall_timeout = stall_timeout or max(120.0, 3 * call_timeout)
-    results: list[PropertyResult] = []
-    while remaining:
-        done = _run_child(spec, remaining, device, profile, seed, strict, call_timeout,
-                          stall_timeout, on_start, on_result, on_example)
-        results += done
-        finished = {r.property for r in done}
-        if not done:  # the child died before it started anything
-            break
-        remaining = [n for n in remaining if n not in finished]
-    return TargetReport(spec, name, device, profile, tuple(results), tuple(variations), strict)
+#: What the watch says while the child imports the suite, and how long that may take.
+STARTING = "starting the target's process"
+STARTUP_TIMEOUT = 300.0
 
 
-def _run_child(spec, names, device, profile, seed, strict, call_timeout, stall_timeout,
-               on_start, on_result, on_example) -> list[PropertyResult]:
-    fd, progress = tempfile.mkstemp(prefix="conformance-", suffix=".jsonl")
-    os.close(fd)
-    job = {"spec": spec, "properties": names, "device": device, "profile": profile,
-           "seed": seed, "strict": strict, "call_timeout": call_timeout, "progress": progress}
-    # The child imports the target as this process can: same sys.path.
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([p for p in sys.path if p and os.path.isdir(p)]
-                                        + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    child = subprocess.Popen([sys.executable, "-m", "conformance.isolate", json.dumps(job)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    results, started, offset, last_progress = [], None, 0, time.monotonic()
-    stderr_tail = b""
-    try:
+def stall_limit(call_timeout: float) -> float:
+    """Seconds a running child may go without any sign of progress outside calls."""
+    return max(120.0, 4 * call_timeout)
+
+
+_LIVE: set = set()  # children not yet closed, killed at exit whatever happens
+
+
+@atexit.register
+def _kill_live_children() -> None:
+    for child in list(_LIVE):
+        child.close()
+
+
+_EOF = object()
+
+
+class _Child:
+    """One child process that imports ``spec`` and then runs one job."""
+
+    def __init__(self, spec: str, *, call_timeout: float, import_timeout: float):
+        self.spec, self.call_timeout, self.import_timeout = spec, call_timeout, import_timeout
+        self._folder = tempfile.mkdtemp(prefix="conformance-")
+        # Until the child starts importing the target (it then sets --import-timeout).
+        self.watch = Watch.create(os.path.join(self._folder, "watch"), what=STARTING,
+                                  timeout=STARTUP_TIMEOUT)
+        read_fd, write_fd = os.pipe()
+        env = dict(os.environ)  # the child imports the target as this process can
+        env["PYTHONPATH"] = os.pathsep.join(
+            [p for p in sys.path if p and os.path.isdir(p)] + [env.get("PYTHONPATH", "")]
+        ).rstrip(os.pathsep)
+        job = {"spec": spec, "call_timeout": call_timeout, "import_timeout": import_timeout,
+               "events": write_fd, "watch": self.watch.path, "parent": os.getpid()}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "conformance.isolate", json.dumps(job)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            pass_fds=(write_fd,), env=env, start_new_session=True)
+        os.close(write_fd)
+        _LIVE.add(self)
+        self._events, self._buffer, self._crash = read_fd, b"", None
+        self._output = bytearray()
+        self._drainer = threading.Thread(target=self._drain, name="conformance-drain",
+                                         daemon=True)
+        self._drainer.start()
+
+    # -- output and events ---------------------------------------------------------------
+
+    def _drain(self) -> None:
+        """Read the child's output as it comes, keeping the last 8 KiB."""
+        stream = self.process.stdout
         while True:
-            alive = child.poll() is None
-            with open(progress, "rb") as handle:
-                handle.seek(offset)
-                chunk = handle.read()
-            complete = chunk[: chunk.rfind(b"\n") + 1]
-            offset += len(complete)
-            for line in complete.splitlines():
-                event = json.loads(line)
-                last_progress = time.monotonic()
-                if "start" in event:
-                    started = event["start"]
-                    if on_start:
-                        on_start(started)
-                elif "example" in event:
-                    if on_example:
-                        on_example()
-                elif "result" in event:
-                    result = PropertyResult.from_json(event["result"])
-                    results.append(result)
-                    started = None
-                    if on_result:
-                        on_result(result)
-                elif "error" in event:
-                    raise _child_usage_error(event["error"])
-            if not alive:
-                break
-            if time.monotonic() - last_progress > stall_timeout:
-                child.kill()
-                child.wait()
-                if started is not None:
-                    result = PropertyResult(started, "fail", f"the target made no progress for "
-                                            f"{stall_timeout:g} s and its process was killed",
-                                            rule=PROPERTIES[started].rule)
-                    results.append(result)
-                    if on_result:
-                        on_result(result)
-                return results
-            time.sleep(0.05)
-        stderr_tail = child.stderr.read()[-2000:] if child.stderr else b""
-        if child.returncode != 0 and started is not None:
-            detail = stderr_tail.decode(errors="replace").strip().splitlines()[-3:]
-            reason = _describe_exit(child.returncode) + " while running this property"
-            if detail:
-                reason += ": " + " | ".join(detail)
-            result = PropertyResult(started, "fail", reason, rule=PROPERTIES[started].rule)
-            results.append(result)
-            if on_result:
-                on_result(result)
-        elif child.returncode != 0 and not results:
-            detail = stderr_tail.decode(errors="replace").strip()[-500:]
-            results = [PropertyResult(n, "error", f"{_describe_exit(child.returncode)} before "
-                                      f"running any property: {detail}") for n in names]
-        return results
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        os.unlink(progress)
+            try:
+                chunk = stream.read1(65536)
+            except (OSError, ValueError):
+                return
+            if not chunk:
+                return
+            self._output += chunk
+            del self._output[:-8192]
 
+    def output_tail(self, lines: int = 3) -> str:
+        """The last lines the child printed, one line, safe to show."""
+        text = bytes(self._output).decode("utf-8", "replace").strip().splitlines()
+        return " | ".join(printable(line.strip(), 300) for line in text[-lines:] if line.strip())
 
-def _child_usage_error(message):
-    from .errors import UsageError
+    def _line(self, wait: float):
+        """The next complete event line, ``_EOF``, or None when none came within ``wait``."""
+        while b"\n" not in self._buffer:
+            ready, _, _ = select.select([self._events], [], [], wait)
+            if not ready:
+                return None
+            chunk = os.read(self._events, 1 << 16)
+            if not chunk:
+                return _EOF
+            self._buffer += chunk
+            wait = 0
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
 
-    return UsageError(message)
+    def events(self, stall: float | None = None):
+        """The child's events, the last being ``{"done": ...}`` or ``{"ended": reason, ...}``.
 
-
-def _child_main(job: dict) -> int:
-    """Run in the child: load the target, run, append events to the progress file."""
-    from .errors import UsageError
-    from .runner import run_target
-    from .targets import load_target
-
-    with open(job["progress"], "a", encoding="utf-8") as out:
-        def emit(event):
-            out.write(json.dumps(event) + "\n")
-            out.flush()
-
-        last = [0.0]
-
-        def on_example():
+        ``ended`` also says whether the child ``hung`` (and was killed) and its ``output``.
+        """
+        since = time.monotonic()
+        verdict = None  # set once the child is killed; its last events are read first
+        while True:
+            line = self._line(0.05)
+            if line is _EOF:
+                yield verdict or self._ended()
+                return
+            if line is not None:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    self.kill()
+                    verdict = verdict or self._end("the target's process wrote unreadable data "
+                                                   "to the suite's channel")
+                    continue
+                if "crash" in event:
+                    self._crash = str(event["crash"])
+                    continue
+                yield event
+                if "done" in event:
+                    return
+            if verdict is not None:
+                continue
+            deadline, timeout, beat, what = self.watch.read()
             now = time.monotonic()
-            if now - last[0] > 0.5:  # a heartbeat, not a line per example
-                last[0] = now
-                emit({"example": True})
+            if deadline and now > deadline:
+                self.kill()
+                verdict = self._end(f"{what} did not return within {timeout:g} s, so the "
+                                    "target's process was killed", hung=True)
+            elif stall and not deadline and now - max(beat, since) > stall:
+                self.kill()
+                verdict = self._end(f"the target's process showed no progress for {stall:g} s "
+                                    "(outside any call of the target) and was killed", hung=True)
 
+    def _end(self, reason: str, hung: bool = False) -> dict:
+        return {"ended": reason, "hung": hung, "output": self.output_tail()}
+
+    def _ended(self) -> dict:
+        """How the child ended, once its channel closed."""
         try:
-            target = load_target(job["spec"])
-            run_target(target, device=job["device"], profile=job["profile"], seed=job["seed"],
-                       properties=job["properties"], strict=job["strict"],
-                       call_timeout=job["call_timeout"],
-                       on_start=lambda n: emit({"start": n}),
-                       on_result=lambda r: emit({"result": r.to_json()}),
-                       on_example=on_example)
-        except UsageError as exc:
-            emit({"error": str(exc)})
-            return 2
-    # Threads stuck in a hung target must not keep the child alive.
+            code = self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # it closed the channel but lives on
+            self.kill()
+            return self._end("the target's process closed its channel to the suite")
+        self._drainer.join(timeout=2)
+        return self._end(self._crash or describe_exit(code))
+
+    # -- orders ----------------------------------------------------------------------------
+
+    def _send(self, order: dict) -> None:
+        try:
+            self.process.stdin.write((json.dumps(order) + "\n").encode())
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # it died: its events say how
+
+    def wait_loaded(self):
+        """The target's ``TargetInfo``; TargetError when it cannot be used."""
+        from .jobs import TargetInfo
+
+        for event in self.events():
+            if "loaded" in event:
+                return TargetInfo.from_json(event["loaded"])
+            if "unusable" in event:
+                kind = ImportMisbehaved if event.get("misbehaved") else TargetError
+                raise kind(str(event["unusable"]))
+            if "ended" in event:
+                self.close()
+                if event["hung"] and event["ended"].startswith(STARTING):
+                    raise ImportMisbehaved(f"target {self.spec!r}: {event['ended']} (the "
+                                           "suite's own imports were too slow)")
+                if event["hung"]:
+                    raise ImportMisbehaved(
+                        f"importing target {self.spec!r} did not finish within "
+                        f"{self.import_timeout:g} s; raise --import-timeout if it needs longer.")
+                output = f"; its last output: {event['output']}" if event["output"] else ""
+                raise ImportMisbehaved(f"importing target {self.spec!r} ended its process: "
+                                       f"{event['ended']}{output}")
+        raise ImportMisbehaved(f"target {self.spec!r}: its process said nothing")
+
+    def go(self, job: str, params: dict, items: list) -> None:
+        self._send({"job": job, "params": params, "items": items})
+
+    def kill(self) -> None:
+        """Kill the child and everything it started (its own process group)."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.process.kill()
+        self.process.wait()
+
+    def close(self) -> None:
+        self.kill()
+        _LIVE.discard(self)
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        if self._events is not None:
+            os.close(self._events)
+            self._events = None
+        self.watch.close()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+class SupervisedTarget:
+    """A target in its own child process (see the module docstring)."""
+
+    def __init__(self, spec: str, *, call_timeout: float = DEFAULT_CALL_TIMEOUT,
+                 import_timeout: float = DEFAULT_IMPORT_TIMEOUT):
+        self.spec, self.call_timeout, self.import_timeout = spec, call_timeout, import_timeout
+        self._child: _Child | None = self._start()
+        self.info = None
+
+    def _start(self) -> _Child:
+        return _Child(self.spec, call_timeout=self.call_timeout,
+                      import_timeout=self.import_timeout)
+
+    def wait_loaded(self):
+        self.info = self._child.wait_loaded()
+        return self.info
+
+    def run(self, job: str, params: dict, items, on_event, *, noun: str = "item",
+            stall: float | None = None) -> None:
+        """Run ``job`` on ``items``; every item ends with one ``finished`` event.
+
+        An item the child did not finish is ``lost`` (it crashed or hung there);
+        after a hang the rest are ``not_run``; after a crash a fresh child goes on.
+        """
+        remaining = list(items)
+        while remaining:
+            if self._child is None:
+                try:
+                    self._child = self._start()
+                    self._child.wait_loaded()
+                except TargetError as exc:
+                    self._child = None
+                    for item in remaining:
+                        on_event({"finished": item, "not_run": "not run: the target's process "
+                                  f"could not be started again after it ended: {exc}"})
+                    return
+            child = self._child
+            child.go(job, params, remaining)
+            started, finished, last = None, set(), {}
+            for last in child.events(stall):
+                if "ended" in last or "done" in last:
+                    break
+                if "start" in last:
+                    started = last["start"]
+                if "finished" in last:
+                    finished.add(last["finished"])
+                on_event(last)
+            child.close()
+            self._child = None
+            left = [item for item in remaining if item not in finished]
+            if "ended" not in last:
+                for item in left:
+                    on_event({"finished": item, "not_run": "not run: the target's process "
+                              "ended its job without reporting it"})
+                return
+            if not left:
+                return
+            hit = started if started in left else left[0]
+            output = f"; its last output: {last['output']}" if last["output"] else ""
+            reason = (last["ended"] if last["hung"]
+                      else f"{last['ended']} while running this {noun}") + output
+            on_event({"finished": hit, "lost": reason, "hung": last["hung"]})
+            left.remove(hit)
+            if last["hung"]:
+                for item in left:
+                    on_event({"finished": item, "not_run": f"not run: the target hung earlier "
+                              f"({last['ended']})"})
+                return
+            remaining = left
+
+    def close(self) -> None:
+        if self._child is not None:
+            self._child.close()
+            self._child = None
+
+
+class InProcessTarget:
+    """A target imported into this process (``--in-process``): the same jobs, unsupervised."""
+
+    def __init__(self, spec: str, *, call_timeout: float = DEFAULT_CALL_TIMEOUT,
+                 import_timeout: float = DEFAULT_IMPORT_TIMEOUT):
+        from . import guard
+        from .jobs import load
+
+        guard.protect(in_process=True)  # before the first target is imported
+        self.spec = spec
+        try:
+            self.target, self.info = load(spec)
+        except TargetError:
+            raise
+        except BaseException as exc:  # noqa: B036 - SystemExit or KeyboardInterrupt at import
+            if isinstance(exc, KeyboardInterrupt) and user_interrupted():
+                raise
+            raise ImportMisbehaved(f"importing target {spec!r} raised {type(exc).__name__}"
+                                   f"({exc}): a target's import must not exit or interrupt "
+                                   "the program") from None
+
+    def run(self, job: str, params: dict, items, on_event, *, noun: str = "item",
+            stall: float | None = None) -> None:
+        from .jobs import JOBS
+
+        # Through JSON, as from a child: the same events either way.
+        JOBS[job](self.target, params, list(items),
+                  lambda event: on_event(json.loads(json.dumps(event, default=str))))
+
+    def close(self) -> None:
+        pass
+
+
+def open_targets(specs, *, in_process: bool = False, call_timeout: float = DEFAULT_CALL_TIMEOUT,
+                 import_timeout: float = DEFAULT_IMPORT_TIMEOUT) -> list:
+    """Every target loaded (children import side by side); TargetError if one cannot be used."""
+    kind = InProcessTarget if in_process else SupervisedTarget
+    handles = []
+    try:
+        for spec in specs:
+            handles.append(kind(spec, call_timeout=call_timeout, import_timeout=import_timeout))
+        for handle in handles:
+            if isinstance(handle, SupervisedTarget):
+                handle.wait_loaded()
+    except BaseException:
+        close_all(handles)
+        raise
+    return handles
+
+
+def close_all(handles) -> None:
+    for handle in handles:
+        handle.close()
+
+
+def run_properties(handle, *, device: str = "cpu", profile: str = "ci", seed=None,
+                   properties=None, strict: bool = False,
+                   call_timeout: float = DEFAULT_CALL_TIMEOUT, on_start=None, on_result=None):
+    """``run_target`` through a handle: the target's ``TargetReport``, built from its events."""
+    from .properties import PROPERTIES
+    from .runner import PropertyResult, TargetReport, select_properties
+
+    names = select_properties(properties)
+    results, problems, began = {}, list(handle.info.problems), {}
+
+    def on_event(event):
+        if "start" in event:
+            began[event["start"]] = time.perf_counter()
+            if on_start is not None:
+                on_start(event["start"])
+        elif "problems" in event:
+            problems.extend(p for p in event["problems"] if p not in problems)
+        elif "finished" in event:
+            name = event["finished"]
+            if "result" in event:
+                result = PropertyResult.from_json(event["result"])
+            elif "lost" in event:
+                reason = ("the target hung: " if event["hung"] else "") + event["lost"]
+                result = PropertyResult(name, "fail", reason, rule=PROPERTIES[name].rule,
+                                        duration=time.perf_counter() - began.get(name, 0.0))
+            else:
+                result = PropertyResult(name, "error", event["not_run"],
+                                        rule=PROPERTIES[name].rule)
+            results[name] = result
+            if on_result is not None:
+                on_result(result)
+
+    params = {"device": device, "profile": profile, "seed": seed, "strict": strict,
+              "call_timeout": call_timeout}
+    handle.run("properties", params, names, on_event, noun="property",
+               stall=stall_limit(call_timeout))
+    info = handle.info
+    return TargetReport(info.spec, info.name, device, profile,
+                        tuple(results[n] for n in names if n in results), info.variations,
+                        strict, tuple(problems))
+
+
+def run_supervised(spec: str, *, in_process: bool = False,
+                   import_timeout: float = DEFAULT_IMPORT_TIMEOUT, **options):
+    """One target's ``TargetReport``, run in its own supervised process (``run_target``'s
+    options: device, profile, seed, properties, strict, call_timeout, on_start, on_result)."""
+    handles = open_targets([spec], in_process=in_process, import_timeout=import_timeout,
+                           call_timeout=options.get("call_timeout", DEFAULT_CALL_TIMEOUT))
+    try:
+        return run_properties(handles[0], **options)
+    finally:
+        close_all(handles)
+
+
+# -- the child ---------------------------------------------------------------------------
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to kill this process when the parent dies (Linux), so a child
+    never outlives the run, even one stuck in a loop that holds the GIL."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _child_main(job: dict) -> None:
+    """In the child: import the suite and the target, then run the job the parent sends."""
+    _die_with_parent(job["parent"])
+    control = os.fdopen(os.dup(0), "r")  # orders; the target's stdin is empty
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    channel = os.fdopen(job["events"], "w", encoding="utf-8")
+
+    def emit(event) -> None:
+        channel.write(json.dumps(event, default=str) + "\n")
+        channel.flush()
+
+    from . import calls, guard, jobs
+
+    watch = Watch(job["watch"], call_timeout=job["call_timeout"])
+    calls.supervise(watch)
+    calls.watch_interrupts(signals=False)  # no Ctrl-C reaches this process: any is the target's
+    guard.protect(in_process=False)
+    watch.begin("importing the target", job["import_timeout"])
+    try:
+        target, info = jobs.load(job["spec"])
+    except TargetError as exc:
+        emit({"unusable": str(exc), "misbehaved": False})
+        os._exit(0)
+    except BaseException as exc:  # noqa: B036 - SystemExit or KeyboardInterrupt at import
+        emit({"unusable": f"importing target {job['spec']!r} raised {type(exc).__name__}({exc}): "
+                          "a target's import must not exit or interrupt the program",
+              "misbehaved": True})
+        os._exit(0)
+    watch.end()
+    emit({"loaded": info.to_json()})
+    order = control.readline()
+    if order:
+        order = json.loads(order)
+        try:
+            jobs.JOBS[order["job"]](target, order["params"], order["items"], emit)
+        except Exception:  # a failure of the suite itself: say where
+            emit({"crash": "the suite failed in the target's process: "
+                           + traceback.format_exc(limit=-3).strip().replace("\n", " | ")})
+            os._exit(70)
+        except BaseException as exc:  # noqa: B036 - SystemExit from target code
+            emit({"crash": f"the target raised {type(exc).__name__}({exc}): a kernel must "
+                           "never exit or interrupt its caller's program"})
+            os._exit(70)
+        emit({"done": True})
+    # Threads the target started (or a stuck call) must not keep the child alive.
     sys.stdout.flush()
     os._exit(0)
 
 
 if __name__ == "__main__":
-    sys.exit(_child_main(json.loads(sys.argv[1])))
+    _child_main(json.loads(sys.argv[1]))

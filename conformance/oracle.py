@@ -14,7 +14,7 @@ import numpy as np
 
 import reference
 
-from .calls import TargetHung
+from .calls import TargetAborted, TargetHung
 from .compare import first_mismatch
 from .convert import to_numpy, to_torch
 from .repro import array_bits, call_snippet
@@ -101,6 +101,8 @@ def target_outcome(ctx, function, case, inputs=None, amax=None, grads=(), call=N
                   else ctx.caller(call, what=f"{function}()"))
     except TargetHung as exc:
         return Outcome(problem=f"{function} hung: {exc}")
+    except TargetAborted as exc:
+        return Outcome(problem=str(exc))
     except Exception as exc:
         return Outcome(raised=type(exc), error=str(exc))
     items, problem = returned_tensors(function, result)

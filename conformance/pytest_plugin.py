@@ -4,16 +4,21 @@ Use ``pytest -p conformance.pytest_plugin --pyargs conformance --target T``
 from anywhere, or ``pytest --pyargs conformance --target T`` from the
 repository root (pytest then loads the package's conftest, which loads this
 plugin, before it reads the options). Without ``--target`` the tests are skipped and nothing else
-changes. Each target is run once through ``conformance.runner.run_target``
-for the properties that were collected, so pass / fail / skip / xfail are
-exactly the command line's; a failure prints the same reproduction.
+changes. Each target is run once, in its own supervised process as by the
+command line (``--conformance-in-process`` to import it into pytest's), for
+the properties that were collected, so pass / fail / skip / xfail are exactly
+the command line's; a failure prints the same reproduction. A target-wide
+problem (its import changed the process the oracle runs in) fails every test
+of the target.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from .calls import DEFAULT_CALL_TIMEOUT
+from .calls import DEFAULT_CALL_TIMEOUT, DEFAULT_IMPORT_TIMEOUT, seconds
 
 __all__ = ["pytest_addoption", "pytest_generate_tests"]
 
@@ -32,8 +37,12 @@ def pytest_addoption(parser):
         ("--conformance-seed", dict(type=int, default=None, help="Hypothesis seed")),
         ("--conformance-strict", dict(action="store_true",
                                       help="ignore declared variations and expectations")),
-        ("--conformance-call-timeout", dict(type=float, default=DEFAULT_CALL_TIMEOUT,
+        ("--conformance-call-timeout", dict(type=seconds, default=DEFAULT_CALL_TIMEOUT,
                                             help="seconds one call may take")),
+        ("--conformance-import-timeout", dict(type=seconds, default=DEFAULT_IMPORT_TIMEOUT,
+                                              help="seconds importing a target may take")),
+        ("--conformance-in-process", dict(action="store_true",
+                                          help="import the targets into pytest's process")),
     ]
     for name, kwargs in options:
         if not _has_option(parser, name):
@@ -72,26 +81,34 @@ def pytest_collection_modifyitems(config, items):
 def result_for(config, spec: str, name: str):
     """The runner's verdict on ``name`` for target ``spec`` (one run per target)."""
     from .devices import check_device
-    from .runner import run_target
-    from .targets import load_target
+    from .isolate import run_supervised
 
     device = config.getoption("--conformance-device")
     key = (spec, device)
 
     def run(properties):
         # Every run of a target, first or late, with the same options: profile, seed,
-        # strictness and call timeout all count.
-        return run_target(load_target(spec), device=device, properties=properties,
-                          profile=config.getoption("--conformance-profile"),
-                          seed=config.getoption("--conformance-seed"),
-                          strict=config.getoption("--conformance-strict"),
-                          call_timeout=config.getoption("--conformance-call-timeout"))
+        # strictness and timeouts all count.
+        return run_supervised(
+            spec, in_process=config.getoption("--conformance-in-process"),
+            import_timeout=config.getoption("--conformance-import-timeout"), device=device,
+            properties=properties, profile=config.getoption("--conformance-profile"),
+            seed=config.getoption("--conformance-seed"),
+            strict=config.getoption("--conformance-strict"),
+            call_timeout=config.getoption("--conformance-call-timeout"))
+
+    def verdicts(report):
+        if not report.problems:
+            return {r.property: r for r in report.results}
+        why = "the target does not conform: " + "\n".join(report.problems)
+        return {r.property: dataclasses.replace(r, status="fail", reason=why)
+                for r in report.results}
 
     if key not in _RUNS:
         check_device(device)
-        _RUNS[key] = {r.property: r for r in run(_SELECTED.get(spec) or [name]).results}
+        _RUNS[key] = verdicts(run(_SELECTED.get(spec) or [name]))
     if name not in _RUNS[key]:  # not collected up front (e.g. a rerun plugin)
-        _RUNS[key][name] = run([name]).results[0]
+        _RUNS[key].update(verdicts(run([name])))
     return _RUNS[key][name]
 
 

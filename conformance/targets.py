@@ -29,16 +29,18 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.metadata
+import unicodedata
 from collections.abc import Callable
 
 import reference
 import reference.variations
 
+from .calls import watched
 from .devices import DEVICES
 from .errors import UsageError
 
 __all__ = ["ENTRY_POINT_GROUP", "SECTION6_FUNCTIONS", "Target", "TargetError",
-           "available_targets", "checked_functions", "load_target", "semantics_for"]
+           "available_targets", "checked_functions", "load_target", "printable", "semantics_for"]
 
 ENTRY_POINT_GROUP = "tensor_quant_conformance.targets"
 #: SPEC section 6's functions a target may expose, each by its upstream name.
@@ -49,6 +51,14 @@ _SERIALIZATION = ("dict", "to_yaml", "from_yaml")
 
 class TargetError(UsageError):
     """A target cannot be used; the message says what to fix."""
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """``text`` safe for one line of a log or a table: control and format characters
+    (ANSI escapes, newlines, bidirectional overrides) shown as escapes, cut to ``limit``."""
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch == " "
+                   else ascii(ch)[1:-1] for ch in str(text))
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,8 +179,9 @@ def _metadata(obj, spec: str) -> dict:
         )
     devices = tuple(meta.get("devices", DEVICES))
     bad = [d for d in devices if d not in DEVICES]
-    if bad:
-        raise TargetError(f"target {spec!r}: devices {bad} not among {DEVICES}.")
+    if bad or not devices:
+        raise TargetError(f"target {spec!r}: CONFORMANCE_TARGET devices must name one or more "
+                          f"of {', '.join(DEVICES)}, got {devices!r}.")
     variations = tuple(meta.get("variations", ()))
     expectations = meta.get("expectations")
     if expectations is not None:
@@ -179,7 +190,7 @@ def _metadata(obj, spec: str) -> dict:
         base = os.path.dirname(getattr(obj, "__file__", "") or "")
         expectations = os.path.join(base, str(expectations))
     return {
-        "name": str(meta.get("name", spec)),
+        "name": printable(meta.get("name", spec)),
         "devices": devices,
         "variations": variations,
         "expectations": expectations,
@@ -202,12 +213,14 @@ def load_target(spec: str) -> Target:
     quant = getattr(obj, "tensor_quant", None)
     descriptor = getattr(obj, "QuantDescriptor", None) or getattr(obj, "ScaledQuantDescriptor", None)
     meta = _metadata(obj, spec)
+    # Under supervision (conformance.isolate) every call of the target's functions has a
+    # deadline, wherever it is called from; otherwise ``watched`` returns them as they are.
     return Target(
         spec=spec,
         name=meta["name"],
         obj=obj,
-        fake_tensor_quant=fake,
-        tensor_quant=quant if callable(quant) else None,
+        fake_tensor_quant=watched(fake, "fake_tensor_quant()"),
+        tensor_quant=watched(quant, "tensor_quant()") if callable(quant) else None,
         descriptor=descriptor if isinstance(descriptor, type) else None,
         devices=meta["devices"],
         variations=meta["variations"],

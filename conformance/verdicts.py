@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 import xml.etree.ElementTree as ET
 
 from rich.console import Console
@@ -39,6 +40,9 @@ def print_summary(reports, console: Console | None = None) -> None:
         for r in reports]), end_section=True)
     console.print(table)
     for report in reports:
+        for problem in report.all_problems:
+            console.print(Panel(escape(problem), border_style="bold red",
+                                title=escape(f"{report.name} [{report.device}]: does not conform")))
         for result in report.results:
             if result.status == "skip":
                 console.print(f"[dim]{escape(report.name)}: {result.property} skipped: "
@@ -64,27 +68,47 @@ def write_json(reports, path) -> None:
     pathlib.Path(path).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
 
 
+#: Characters XML 1.0 cannot hold (a target's messages may carry any).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    return _NOT_XML.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
 def write_junit(reports, path) -> None:
-    """One testsuite per target, one testcase per property (CI dashboards read this)."""
+    """One testsuite per target, one testcase per property (CI dashboards read this).
+
+    Target-wide problems (nothing checked, a changed process) are one more
+    failing testcase, ``target``.
+    """
     root = ET.Element("testsuites", name="tensor_quant conformance")
     for report in reports:
         results = report.results
-        suite = ET.SubElement(root, "testsuite", name=f"{report.name}[{report.device}]",
-                              tests=str(len(results)),
-                              failures=str(sum(r.status in ("fail", "xpass") for r in results)),
+        problems = report.all_problems
+        suite = ET.SubElement(root, "testsuite", name=_xml(f"{report.name}[{report.device}]"),
+                              tests=str(len(results) + bool(problems)),
+                              failures=str(sum(r.status in ("fail", "xpass") for r in results)
+                                           + bool(problems)),
                               errors=str(sum(r.status == "error" for r in results)),
                               skipped=str(sum(r.status in ("skip", "xfail") for r in results)),
                               time=f"{sum(r.duration for r in results):.3f}")
         for result in results:
-            case = ET.SubElement(suite, "testcase", classname=f"conformance.{report.target}",
+            case = ET.SubElement(suite, "testcase", classname=_xml(f"conformance.{report.target}"),
                                  name=result.property, time=f"{result.duration:.3f}")
             detail = result.reason
             if result.counterexample is not None:
                 detail += "\n\n" + result.counterexample.reproduction
+            message, detail = _xml(result.reason[:500]), _xml(detail)
             if result.status in ("fail", "xpass"):
-                ET.SubElement(case, "failure", message=result.reason[:500]).text = detail
+                ET.SubElement(case, "failure", message=message).text = detail
             elif result.status == "error":
-                ET.SubElement(case, "error", message=result.reason[:500]).text = detail
+                ET.SubElement(case, "error", message=message).text = detail
             elif result.status in ("skip", "xfail"):
-                ET.SubElement(case, "skipped", message=result.reason[:500])
+                ET.SubElement(case, "skipped", message=message)
+        if problems:
+            case = ET.SubElement(suite, "testcase", classname=_xml(f"conformance.{report.target}"),
+                                 name="target", time="0.000")
+            ET.SubElement(case, "failure", message=_xml(problems[0][:500])).text = _xml(
+                "\n".join(problems))
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

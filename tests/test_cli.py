@@ -81,8 +81,8 @@ def test_replay_of_a_missing_folder_exits_2(tmp_path):
     assert done.returncode == 2 and "no vector folder" in done.stderr
 
 
-@pytest.mark.slow  # tests/test_runner.py covers --isolate in process; this is the CLI path
-def test_isolate_survives_a_crashing_target():
+@pytest.mark.slow  # tests/test_hostile_targets.py covers crashes; this is the old --isolate flag
+def test_isolate_is_still_accepted_and_survives_a_crashing_target():
     done = conformance("run", "--target", "tests.targets.engine.exits", "--target",
                        "tests.targets.engine.correct", "--isolate", "--profile", "quick",
                        "--property", "fake_per_tensor", "--property", "quant_per_tensor")

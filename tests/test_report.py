@@ -37,7 +37,7 @@ def test_report_output_paths_are_checked_before_any_work(tmp_path, capsys):
     (tmp_path / "report.md").mkdir()
     assert main(["report", "--target", "no_such_module_for_the_report",
                  "--out", str(tmp_path)]) == 2
-    assert "report.md: is a folder" in capsys.readouterr().err
+    assert "report.md: that is a folder" in capsys.readouterr().err
     assert not (tmp_path / "report.json").exists()
 
 

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conformance.isolate import run_target_isolated
+from conformance.isolate import run_supervised
 from conformance.runner import CONFORMING, run_target
 from conformance.targets import load_target
 from conformance.verdicts import write_json, write_junit
@@ -19,17 +19,21 @@ def _target(name):
 
 def test_properties_skip_with_the_missing_part_named():
     report = run_target(_target("fake_only"), profile="quick",
-                        properties=["quant_per_tensor", "descriptor_rules"])
+                        properties=["quant_per_tensor", "descriptor_rules", "degenerate_shapes"])
     reasons = {r.property: (r.status, r.reason) for r in report.results}
     assert reasons["quant_per_tensor"] == ("skip", "target exposes no tensor_quant")
     assert reasons["descriptor_rules"] == ("skip", "target exposes no descriptor")
-    assert report.conforms
+    assert reasons["degenerate_shapes"] == ("pass", "")
+    assert report.conforms  # skips with at least one property checked
 
 
 def test_a_device_the_target_does_not_support_is_skipped():
     report = run_target(_target("cpu_only"), device="cuda", properties=["fake_per_tensor"])
     result = report.results[0]
     assert result.status == "skip" and result.reason.startswith("device cuda not in target")
+    # ... and a run in which nothing ran gives no verdict: it does not conform.
+    assert not report.conforms
+    assert report.all_problems[0].startswith("nothing was checked: no property ran (device cuda")
 
 
 def test_a_hung_call_fails_its_property_and_the_run_goes_on():
@@ -39,6 +43,40 @@ def test_a_hung_call_fails_its_property_and_the_run_goes_on():
     assert first.status == "fail" and "did not return within 0.5 s" in first.reason
     assert second.status == "error" and "hung earlier" in second.reason
     assert not report.conforms
+
+
+def test_a_hang_a_property_swallows_still_fails_it():
+    # output_device leaves a call's exceptions to the errors property, TargetHung included.
+    report = run_target(_target("hangs"), profile="quick", call_timeout=0.5,
+                        properties=["output_device"])
+    (result,) = report.results
+    assert result.status == "fail" and "did not return within 0.5 s" in result.reason
+
+
+def test_a_hang_is_never_an_expected_deviation(monkeypatch):
+    monkeypatch.setattr("conformance.runner.load_expectations",
+                        lambda path, device=None: {"fake_per_tensor": _Expectation("declared")})
+    target = dataclasses.replace(_target("hangs"), expectations="declared.toml")
+    report = run_target(target, profile="quick", call_timeout=0.5, properties=["fake_per_tensor"])
+    assert report.results[0].status == "fail"
+
+
+def test_a_property_that_changes_the_oracles_process_fails_and_it_is_restored(monkeypatch):
+    import numpy as np
+
+    rint = np.rint
+    target = _target("correct")
+
+    def fake(inputs, amax, *args):
+        np.rint = lambda x, *a, **k: x  # replaced during a call
+        return target.fake_tensor_quant(inputs, amax, *args)
+
+    report = run_target(dataclasses.replace(target, fake_tensor_quant=fake), profile="quick",
+                        properties=["fake_per_tensor", "degenerate_shapes"])
+    first, second = report.results
+    assert first.status == "fail" and "numpy.rint was replaced" in first.reason
+    assert np.rint is rint  # restored after each property
+    assert second.status == "fail"
 
 
 class _Expectation:
@@ -68,18 +106,18 @@ def test_strict_ignores_expectations(monkeypatch):
     assert report.results[0].status == "fail"
 
 
-def test_isolate_reports_os_exit_as_the_running_property_and_goes_on():
-    report = run_target_isolated("tests.targets.engine.exits", name="exits", profile="quick",
-                                 properties=["fake_per_tensor", "quant_per_tensor"])
+def test_supervised_reports_os_exit_as_the_running_property_and_goes_on():
+    report = run_supervised("tests.targets.engine.exits", profile="quick",
+                            properties=["fake_per_tensor", "quant_per_tensor"])
     crashed, survived = report.results
     assert crashed.status == "fail" and "exited with status 3" in crashed.reason
     assert crashed.rule  # the rule broken is named even though the process died
     assert survived.status == "pass"
 
 
-def test_isolate_reports_a_segfault():
-    report = run_target_isolated("tests.targets.engine.segfaults", name="segfaults", profile="quick",
-                                 properties=["fake_per_tensor", "quant_per_tensor", "errors"])
+def test_supervised_reports_a_segfault():
+    report = run_supervised("tests.targets.engine.segfaults", profile="quick",
+                            properties=["fake_per_tensor", "quant_per_tensor", "errors"])
     statuses = [(r.property, r.status) for r in report.results]
     assert statuses[0] == ("fake_per_tensor", "pass")
     assert statuses[1] == ("quant_per_tensor", "fail")
@@ -88,10 +126,10 @@ def test_isolate_reports_a_segfault():
 
 
 @pytest.mark.slow
-def test_isolate_gives_the_same_verdicts_as_in_process():
+def test_supervised_gives_the_same_verdicts_as_in_process():
     names = ["ste_gradient", "descriptor_rules"]
     inside = run_target(_target("ste_strict"), properties=names)
-    outside = run_target_isolated("tests.targets.engine.ste_strict", name="x", properties=names)
+    outside = run_supervised("tests.targets.engine.ste_strict", properties=names)
     assert [r.status for r in inside.results] == [r.status for r in outside.results]
     assert inside.results[0].reason == outside.results[0].reason
 
@@ -113,3 +151,38 @@ def test_an_unknown_property_is_a_usage_error():
 
     with pytest.raises(UsageError, match="unknown property"):
         run_target(_target("correct"), properties=["nope"])
+
+
+def test_the_caller_turns_exits_and_interrupts_into_the_targets_failure():
+    import sys
+
+    from conformance.calls import Caller, TargetAborted
+
+    caller = Caller(5)
+    for raised in (lambda: sys.exit(0), lambda: (_ for _ in ()).throw(KeyboardInterrupt)):
+        with pytest.raises(TargetAborted, match="a kernel must never exit or interrupt"):
+            caller(raised, what="fake_tensor_quant()")
+    assert caller(lambda: 7) == 7
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "3"])
+def test_a_caller_needs_a_positive_finite_timeout(bad):
+    from conformance.calls import Caller
+
+    with pytest.raises(ValueError, match="finite number of seconds above 0"):
+        Caller(bad)
+
+
+def test_the_watch_keeps_the_outer_calls_deadline(tmp_path):
+    from conformance.calls import Watch
+
+    watch = Watch.create(str(tmp_path / "w"), what="importing the target", timeout=9)
+    assert watch.read()[3] == "importing the target" and watch.read()[1] == 9
+    child_side = Watch(str(tmp_path / "w"), call_timeout=2)
+    child_side.begin("fake_tensor_quant()")
+    child_side.begin("inner()")
+    child_side.end()
+    deadline, timeout, _beat, what = watch.read()
+    assert (timeout, what) == (2, "fake_tensor_quant()") and deadline > 0
+    child_side.end()
+    assert watch.read()[0] == 0  # between calls: no deadline

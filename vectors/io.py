@@ -438,7 +438,16 @@ def load_file(path) -> list[Case]:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise VectorFormatError(f"{path}: expected a JSON object with format {FORMAT!r}.")
     topic = document.get("topic", path.stem)
-    return [decode_case(obj, topic) for obj in document["cases"]]
+    cases = document.get("cases")
+    if not isinstance(cases, list):
+        raise VectorFormatError(f"{path}: \"cases\" must be a list of case objects.")
+    try:
+        return [decode_case(obj, topic) for obj in cases]
+    except VectorFormatError as exc:
+        raise VectorFormatError(f"{path}: {exc}") from None
+    except (TypeError, AttributeError, ValueError, KeyError) as exc:  # a wrong structure
+        raise VectorFormatError(f"{path}: a case does not follow {FORMAT!r} ({type(exc).__name__}: "
+                                f"{exc}); see vectors/io.py for the format.") from None
 
 
 def load_all(directory=None) -> list[Case]:

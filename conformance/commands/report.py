@@ -3,8 +3,10 @@
 Runs the suite on the built-in target and every installed adapter (strict
 and with declared variations), fingerprints each, measures how far each is
 from the article per dtype, and writes ``report.md``, ``report.json``, one PNG
-per deviating target and ``variations.md`` into ``--out``. A target whose
-package is missing is listed as not run, with the install command.
+per deviating target and ``variations.md`` into ``--out``. Each target runs in
+its own supervised process. A target whose package is missing is listed as not
+run, with the install command. Exit 1 when a target crashed, hung or exited
+(listed as not run, with what happened), 2 for usage errors.
 """
 
 from __future__ import annotations
@@ -13,10 +15,20 @@ import json
 import os
 import sys
 
-from ..report.build import DEFAULT_TARGETS, target_entry
-from ._paths import check_output_folder
+from ..calls import DEFAULT_CALL_TIMEOUT
+from ..devices import check_device
+from ..errors import UsageError
+from ..isolate import ImportMisbehaved, close_all, open_targets
+from ..profiles import PROFILES
+from ..report.build import DEFAULT_TARGETS
+from ..targets import TargetError
+from ._common import output_folder
 
 __all__ = ["register"]
+
+#: Seconds a report entry may go without calling the target (the fingerprint search is long).
+STALL = 1800.0
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("report", help="write the Markdown + JSON conformance report",
@@ -25,25 +37,62 @@ def register(subparsers) -> None:
                    help=f"target(s) to include (default: {', '.join(DEFAULT_TARGETS)})")
     p.add_argument("--out", default="docs", help="output folder (default: docs)")
     p.add_argument("--profile", default="ci", help="Hypothesis profile (default: ci)")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..report.markdown import report_page, variations_page
 
-    check_output_folder(args.out, "--out", ("report.md", "report.json", "variations.md"))
+    if args.profile not in PROFILES:
+        raise UsageError(f"unknown profile {args.profile!r}; choose one of {', '.join(PROFILES)}.")
+    check_device(args.device)
+    output_folder(args.out, "--out", names=("report.md", "report.json", "variations.md"),
+                  must_exist=True)
     specs = args.target or list(DEFAULT_TARGETS)
     command = "python -m conformance report" + "".join(f" --target {t}" for t in args.target
                                                         or ())
+    entries, failed = [], []
+    for spec in specs:
+        entry, problem = _entry(spec, args)
+        entries.append(entry)
+        if problem:
+            failed.append(problem)
+            print(f"error: {problem}", file=sys.stderr)
     data = {"command": command, "profile": args.profile, "device": args.device,
-            "targets": [target_entry(spec, device=args.device, profile=args.profile, out=args.out)
-                        for spec in specs]}
-    with open(os.path.join(args.out, "report.json"), "w") as f:
-        json.dump(data, f, indent=1, default=str)
-    with open(os.path.join(args.out, "report.md"), "w") as f:
-        f.write(report_page(data))
-    with open(os.path.join(args.out, "variations.md"), "w") as f:
-        f.write(variations_page())
+            "targets": entries}
+    try:
+        with open(os.path.join(args.out, "report.json"), "w") as f:
+            json.dump(data, f, indent=1, default=str)
+        with open(os.path.join(args.out, "report.md"), "w") as f:
+            f.write(report_page(data))
+        with open(os.path.join(args.out, "variations.md"), "w") as f:
+            f.write(variations_page())
+    except OSError as exc:
+        raise UsageError(f"cannot write the report into {args.out}: {exc}") from None
     print(f"wrote {args.out}/report.md, report.json, variations.md", file=sys.stderr)
-    return 0
+    return 1 if failed else 0
+
+
+def _entry(spec, args):
+    """``(entry, problem)``: the target's part of the report, and what went wrong if it broke."""
+    try:
+        (handle,) = open_targets([spec], call_timeout=DEFAULT_CALL_TIMEOUT)
+    except ImportMisbehaved as exc:
+        return {"spec": spec, "name": spec, "skipped": str(exc)}, str(exc)
+    except TargetError as exc:  # e.g. the adapter's package is not installed
+        return {"spec": spec, "name": spec, "skipped": str(exc)}, None
+    outcome = {}
+    print(f"report: {spec} ...", file=sys.stderr)
+    try:
+        handle.run("report", {"device": args.device, "profile": args.profile, "out": args.out},
+                   ["report"], outcome.update, noun="report entry", stall=STALL)
+    finally:
+        close_all([handle])
+    if "entry" not in outcome:
+        what = ("the target hung: " if outcome.get("hung") else "") + str(
+            outcome.get("lost") or outcome.get("not_run"))
+        problem = f"target {spec!r} could not be reported: {what}"
+        return {"spec": spec, "name": handle.info.name, "skipped": problem}, problem
+    problems = list(handle.info.problems) + outcome["problems"]
+    return outcome["entry"], (f"target {spec!r}: " + "; ".join(problems)) if problems else None

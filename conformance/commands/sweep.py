@@ -19,7 +19,7 @@ from ..errors import UsageError
 from ..sweep import PATTERN_DTYPES, Shard, SweepPlan, default_jobs, run_sweep
 from ..sweep.errors import SweepArgumentError
 from ..sweep.ranges import format_ranges
-from ._paths import check_output_file
+from ._common import output_file
 
 #: The exit status of each verdict.
 EXIT = {"PASS": 0, "FAIL": 1, "INCOMPLETE": 3}
@@ -157,7 +157,7 @@ def _flags():
 def run(args) -> int:
     for flag, path in (("--json", args.json), ("--resume", args.resume)):
         if path:
-            check_output_file(path, flag)
+            output_file(path, flag)
     with _flags():
         plan = build_plan(args)
         shard = Shard.parse(args.shard)

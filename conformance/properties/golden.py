@@ -11,10 +11,9 @@ import numpy as np
 
 from vectors.io import SECTION6_FUNCTIONS
 
-from ..calls import TargetHung
 from ..compare import first_mismatch
 from ..convert import to_numpy, to_torch
-from ..oracle import NAMES, returned_tensors
+from ..oracle import NAMES, returned_tensors, target_outcome, tensors
 from ..repro import array_bits, call_snippet, tensor_literal
 from ..strategies import Case
 from ._base import Property, Skip
@@ -37,15 +36,22 @@ def expected_for(ctx, vcase):
     return expect.expected(vcase.function, vcase.inputs, vcase.arguments, ctx.semantics)
 
 
-def _raised_name(exc) -> set[str]:
-    return {c.__name__ for c in type(exc).__mro__}
+def _raised_names(kind: type) -> set[str]:
+    return {c.__name__ for c in kind.__mro__}
 
 
-def _needs(ctx, function) -> str | None:
-    if function in ("tensor_quant",) and ctx.target.tensor_quant is None:
-        return "tensor_quant"
+def not_applicable(ctx, vcase) -> str | None:
+    """Why ``vcase`` cannot be replayed against the target (a part it does not expose)."""
+    function = vcase.function
+    if function == "ste_gradient":
+        function = vcase.arguments.get("backward_of", "fake_tensor_quant")
+    if function == "tensor_quant" and ctx.target.tensor_quant is None:
+        return "the target exposes no tensor_quant"
     if function in ("descriptor", "predefined_descriptor") and ctx.target.descriptor is None:
-        return "descriptor"
+        return "the target exposes no descriptor"
+    if function == "predefined_descriptor" and \
+            getattr(ctx.target.obj, vcase.arguments["name"], None) is None:
+        return f"the target has no {vcase.arguments['name']}"
     return None
 
 
@@ -62,10 +68,7 @@ def replay(ctx, vcase) -> str | None:
     """Why the target breaks ``vcase``, or None (also None when the case does not apply)."""
     if vcase.function in SECTION6_FUNCTIONS:
         return _replay_section6(ctx, vcase)
-    if _needs(ctx, vcase.function) or (
-            vcase.function == "ste_gradient"
-            and vcase.arguments.get("backward_of") == "tensor_quant"
-            and ctx.target.tensor_quant is None):
+    if not_applicable(ctx, vcase):
         return None
     expected = expected_for(ctx, vcase)
     if vcase.function in ("descriptor", "predefined_descriptor"):
@@ -75,18 +78,14 @@ def replay(ctx, vcase) -> str | None:
 
 def _replay_descriptor(ctx, vcase, expected):
     if vcase.function == "predefined_descriptor":
-        name = vcase.arguments["name"]
-        actual = getattr(ctx.target.obj, name, None)
-        if actual is None:
-            return None
-        logged = False
+        actual, logged = getattr(ctx.target.obj, vcase.arguments["name"]), False
     else:
         actual, logged = ctx.caller(
             lambda: build(lambda: ctx.target.descriptor(**vcase.arguments)), what="descriptor")
     if expected.raises is not None:
         if not isinstance(actual, Exception):
             return f"the descriptor was accepted, but should raise {expected.raises}"
-        if expected.raises not in _raised_name(actual):
+        if expected.raises not in _raised_names(type(actual)):
             return f"raised {type(actual).__name__}: {actual}, but should raise {expected.raises}"
         return None
     if isinstance(actual, Exception):
@@ -118,39 +117,39 @@ GRAD_NOTE = " (with inputs requiring grad)"
 
 def _replay_array_once(ctx, vcase, expected, *, grad_inputs):
     args = vcase.arguments
-    inputs_np, amax_np = vcase.inputs["inputs"], vcase.inputs["amax"]
-    bits = (args.get("num_bits", 8), args.get("unsigned", False), args.get("narrow_range", True))
+    case = Case(vcase.inputs["inputs"], vcase.inputs["amax"], args.get("num_bits", 8),
+                args.get("unsigned", False), args.get("narrow_range", True))
     gradient = vcase.function == "ste_gradient"
     function = args.get("backward_of", "fake_tensor_quant") if gradient else vcase.function
-    inputs = to_torch(inputs_np, ctx.device, requires_grad=grad_inputs)
-    amax = to_torch(amax_np, ctx.device)
-    fn = getattr(ctx.target, function)
+    inputs, amax = tensors(ctx, case, requires_grad=grad_inputs)
+    returned = []
 
-    def run():
-        result = fn(inputs, amax, *bits)
-        items, problem = returned_tensors(function, result)
-        if problem:
-            return problem, None
-        if gradient:
-            items[0].backward(to_torch(vcase.inputs["grad_output"], ctx.device))
-            if inputs.grad is None:
-                return "inputs.grad is None after backward()", None
-            return "", (to_numpy(inputs.grad),)
-        return "", tuple(to_numpy(t) for t in items)
+    def call():
+        returned.append(getattr(ctx.target, function)(inputs, amax, case.num_bits,
+                                                      case.unsigned, case.narrow_range))
+        return returned[-1]
 
-    try:
-        problem, values = ctx.caller(run, what=f"{function}()")
-    except TargetHung as exc:
-        return f"{function} hung: {exc}"
-    except Exception as exc:
-        if expected.raises is not None and expected.raises in _raised_name(exc):
+    outcome = target_outcome(ctx, function, case, inputs, amax, call=call)
+    if outcome.problem:
+        return outcome.problem
+    if outcome.raised is not None:
+        if expected.raises is not None and expected.raises in _raised_names(outcome.raised):
             return None
         want = f"should raise {expected.raises}" if expected.raises else "should not raise"
-        return f"{function} raised {type(exc).__name__}: {exc}, but {want}"
-    if problem:
-        return problem
+        return f"{function} raised {outcome.raised.__name__}: {outcome.error}, but {want}"
     if expected.raises is not None:
         return f"{function} returned normally, but should raise {expected.raises}"
+    values = outcome.values
+    if gradient:
+        output = returned_tensors(function, returned[0])[0][0]
+        grad_output = to_torch(vcase.inputs["grad_output"], ctx.device)
+        try:
+            ctx.caller(lambda: output.backward(grad_output), what=f"{function}() backward()")
+        except Exception as exc:  # TargetHung and TargetAborted included
+            return f"{function}'s backward raised {type(exc).__name__}: {exc}"
+        if inputs.grad is None:
+            return "inputs.grad is None after backward()"
+        values = (to_numpy(inputs.grad),)
     names = ("grad",) if gradient else NAMES[function]
     for name, actual in zip(names, values, strict=False):
         want = getattr(expected, name)

@@ -1,0 +1,5 @@
+"""Never finishes its import."""
+
+import threading
+
+threading.Event().wait()
