@@ -134,6 +134,10 @@ def _owners(modules):
 
 
 _MISSING = object()
+#: Attributes Python itself adds to a class on first use: copyreg caches ``__slotnames__``
+#: when an instance is first pickled (the fingerprint sends its probes to a child process);
+#: ``__abstractmethods__``-style caches of abc. Neither changes what the class computes.
+_CACHES = frozenset({"__slotnames__", "_abc_impl"})
 
 
 @dataclasses.dataclass
@@ -159,7 +163,7 @@ class Part:
 
     def _added(self):
         for label, owner, keys in self.classes:
-            for key in set(vars(owner)) - keys:
+            for key in set(vars(owner)) - keys - _CACHES:
                 yield label, owner, key
 
     def changes(self) -> list[str]:

@@ -145,7 +145,10 @@ def _single(item, emit, work):
 def fingerprint_job(target, params, items, emit):
     """The target's fingerprint (``fingerprint``)."""
     def work():
-        fp = fingerprint(target, params["device"], per_channel=params["per_channel"])
+        # Under supervision the child is the isolation (its calls are watched by the
+        # parent); in process, the fingerprint keeps its own child for the target's calls.
+        fp = fingerprint(target, params["device"], per_channel=params["per_channel"],
+                         isolate=params.get("in_process", False))
         return {"fits": fp.fits, "text": render(target, fp), "fingerprint": fp.to_json()}
 
     _single(items[0], emit, work)

@@ -49,15 +49,17 @@ def test_adapter_loads_with_declared_variations(name):
     load_expectations(target.expectations)
 
 
-def _run(name, strict, properties):
+def _run(name, strict, properties, profile="quick"):
     from conformance.runner import run_target
 
-    return run_target(load_target(name), profile="quick", strict=strict, properties=properties)
+    return run_target(load_target(name), profile=profile, strict=strict, properties=properties)
 
 
 def test_torch_native_fails_strict_and_passes_with_its_variations():
     props = ["fake_per_tensor", "ste_gradient"]
-    strict = _run("torch-native", True, props)
+    # Its STE deviation (a mask on the rounded code) shows only at the clamp edge: the ci
+    # profile's draws reach it, quick's 40 examples do not.
+    strict = _run("torch-native", True, props, profile="ci")
     assert {r.status for r in strict.results} == {"fail"}
     declared = _run("torch-native", False, props)
     assert [r.status for r in declared.results] == ["pass", "pass"], declared.results

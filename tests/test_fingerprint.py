@@ -68,17 +68,18 @@ def test_a_hang_without_isolation_is_a_verdict_too():
 
 
 @pytest.mark.parametrize("kernel, cause", [
-    ("exits_zero", "the target's process exited with status 0 during fake_tensor_quant"),
-    ("segfaults", "the target's process was killed by SIGSEGV during fake_tensor_quant"),
+    ("exits_zero", "the target's process exited with status 0"),
+    ("segfaults", "the target's process was killed by SIGSEGV"),
 ])
 def test_a_target_that_ends_its_process_exits_1_not_with_its_status(capsys, tmp_path, kernel,
                                                                      cause):
+    # The command runs the target in its supervised child: the child's end is the verdict.
     out = tmp_path / "fp.json"
     assert main(["fingerprint", "--target", f"tests.targets.sweep.{kernel}",
                  "--json", str(out)]) == 1
-    assert f"NO FINGERPRINT: {cause}" in capsys.readouterr().out
-    data = json.loads(out.read_text())
-    assert not data["fits"] and data["failed"].startswith(cause)
+    err = capsys.readouterr().err
+    assert "no fingerprint of" in err and cause in err
+    assert not out.exists()  # no fingerprint, so no JSON that could be read as one
 
 
 def test_system_exit_from_the_target_is_an_outcome_not_the_end():

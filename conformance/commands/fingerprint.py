@@ -48,7 +48,8 @@ def run(args) -> int:
         if args.device not in handle.info.devices:
             raise UsageError(f"target {handle.info.spec!r} runs on "
                              f"{', '.join(handle.info.devices)}, not {args.device}.")
-        handle.run("fingerprint", {"device": args.device, "per_channel": args.per_channel},
+        handle.run("fingerprint", {"device": args.device, "per_channel": args.per_channel,
+                                   "in_process": args.in_process},
                    ["fingerprint"], lambda event: outcome.update(event), noun="fingerprint",
                    stall=STALL)
     finally:
