@@ -189,7 +189,7 @@ def watched(fn, what: str):
     not supervised): every call of a target's function is supervised, also those that do
     not go through a ``Caller``."""
     watch = _watch[0]
-    if watch is None or fn is None:
+    if watch is None or fn is None or getattr(fn, "_conformance_watched", False):
         return fn
 
     def call(*args, **kwargs):
@@ -203,6 +203,7 @@ def watched(fn, what: str):
     call.__qualname__ = getattr(fn, "__qualname__", what)
     call.__doc__ = getattr(fn, "__doc__", None)
     call.__wrapped__ = fn
+    call._conformance_watched = True
     return call
 
 

@@ -67,8 +67,23 @@ STARTUP_TIMEOUT = 300.0
 
 
 def stall_limit(call_timeout: float) -> float:
-    """Seconds a running child may go without any sign of progress outside calls."""
-    return max(120.0, 4 * call_timeout)
+    """CPU seconds a running child may compute outside any call without a sign of progress."""
+    return max(600.0, 10 * call_timeout)
+
+
+def quiet_limit(call_timeout: float) -> float:
+    """Seconds a running child may sit idle (asleep, blocked) outside any call."""
+    return max(60.0, 2 * call_timeout)
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time a process has used (Linux ``/proc``; None elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 _LIVE: set = set()  # children not yet closed, killed at exit whatever happens
@@ -81,6 +96,30 @@ def _kill_live_children() -> None:
 
 
 _EOF = object()
+
+
+class _Quiet:
+    """How long, and how busily, a child has gone without a sign of progress."""
+
+    def __init__(self, pid: int):
+        self.pid, self.beat = pid, None
+        self.since, self.cpu = time.monotonic(), _cpu_seconds(pid)
+
+    def stalled(self, beat: float, now: float, *, idle: float, busy: float) -> str | None:
+        """Why the child counts as hung (None while it does not)."""
+        cpu = _cpu_seconds(self.pid)
+        if beat != self.beat:  # progress: count afresh
+            self.beat, self.since, self.cpu = beat, now, cpu
+            return None
+        quiet = now - self.since
+        if cpu is None or self.cpu is None:  # no CPU clock: wall time, generously
+            return f"showed no progress for {busy:g} s" if quiet > busy else None
+        used = cpu - self.cpu
+        if used > busy:
+            return f"computed for {used:.0f} CPU seconds"
+        if quiet > idle and used < 1.0:
+            return f"sat idle for {quiet:.0f} s"
+        return None
 
 
 class _Child:
@@ -149,8 +188,12 @@ class _Child:
         """The child's events, the last being ``{"done": ...}`` or ``{"ended": reason, ...}``.
 
         ``ended`` also says whether the child ``hung`` (and was killed) and its ``output``.
+        A call past its deadline is a hang. Outside calls, with ``stall`` (CPU seconds),
+        so is a child that shows no progress (no call, example or case) while it sits
+        idle for ``quiet_limit`` seconds or computes for ``stall`` CPU seconds: wall time
+        alone would call a busy machine's slow but working child hung.
         """
-        since = time.monotonic()
+        quiet = _Quiet(self.process.pid)
         verdict = None  # set once the child is killed; its last events are read first
         while True:
             line = self._line(0.05)
@@ -179,10 +222,13 @@ class _Child:
                 self.kill()
                 verdict = self._end(f"{what} did not return within {timeout:g} s, so the "
                                     "target's process was killed", hung=True)
-            elif stall and not deadline and now - max(beat, since) > stall:
-                self.kill()
-                verdict = self._end(f"the target's process showed no progress for {stall:g} s "
-                                    "(outside any call of the target) and was killed", hung=True)
+            elif stall and not deadline:
+                why = quiet.stalled(beat, now, idle=quiet_limit(self.call_timeout), busy=stall)
+                if why:
+                    self.kill()
+                    verdict = self._end(f"the target's process {why} outside any call of the "
+                                        "target, with no sign of progress, and was killed",
+                                        hung=True)
 
     def _end(self, reason: str, hung: bool = False) -> dict:
         return {"ended": reason, "hung": hung, "output": self.output_tail()}

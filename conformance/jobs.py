@@ -16,7 +16,7 @@ import dataclasses
 import numpy as np
 
 from . import guard
-from .calls import TargetAborted, TargetHung, heartbeat, user_interrupted
+from .calls import TargetAborted, TargetHung, heartbeat, user_interrupted, watched
 from .expectations import load_expectations
 from .fingerprint import fingerprint, render
 from .properties.golden import load_cases, not_applicable, snippet
@@ -57,12 +57,21 @@ def load(spec: str):
     any work. Call ``guard.protect()`` first: what the import changes is then
     reported and undone.
     """
-    target = load_target(spec)
+    target = _watched(load_target(spec))
     problems = guard.after_import(target.spec)
     if target.expectations:
         load_expectations(target.expectations)
     return target, TargetInfo(target.spec, target.name, target.devices, target.variations,
                               problems)
+
+
+def _watched(target):
+    """``target`` with each of its functions under the supervising parent's deadline,
+    wherever a check calls it from (the same target when not supervised)."""
+    functions = {f.name: getattr(target, f.name) for f in dataclasses.fields(target)}
+    return dataclasses.replace(target, **{
+        name: watched(fn, f"{name}()") for name, fn in functions.items()
+        if name != "obj" and callable(fn) and not isinstance(fn, type)})
 
 
 def _oracle_changes(snapshot) -> str | None:

@@ -189,7 +189,10 @@ IN_PROCESS = ["patches_torch_round", "default_float64", "patches_rint", "flushes
               "interrupts_in_call"]
 
 
-@pytest.mark.parametrize("order", ["hostile first", "hostile last"])
+# Every target is imported before any runs, so the order matters only for what calls
+# change: the second order is in the slow run.
+@pytest.mark.parametrize("order", ["hostile first",
+                                   pytest.param("hostile last", marks=pytest.mark.slow)])
 def test_in_process_a_target_cannot_change_what_another_computes(tmp_path, order):
     hostile = [a for name in IN_PROCESS for a in ("--target", HOSTILE + name)]
     targets = hostile + ["--target", "torch"] if order == "hostile first" else \
@@ -408,3 +411,32 @@ def test_ctrl_c_ends_the_run_with_130_and_no_child_outlives_it():
     assert run.returncode == 130 and "interrupted" in err
     time.sleep(0.5)
     assert _children_with(marker) == []
+
+
+def test_an_idle_or_spinning_child_outside_calls_counts_as_hung_but_a_busy_one_does_not():
+    from conformance.isolate import _Quiet
+
+    quiet = _Quiet(os.getpid())
+    now = time.monotonic()
+    assert quiet.stalled(1.0, now, idle=60, busy=600) is None  # first look: progress
+    assert quiet.stalled(1.0, now + 59, idle=60, busy=600) is None
+    assert quiet.stalled(1.0, now + 61, idle=60, busy=600).startswith("sat idle for 61 s")
+    assert quiet.stalled(2.0, now + 62, idle=60, busy=600) is None  # a beat: count afresh
+    end = time.process_time() + 1.5
+    while time.process_time() < end:  # this process computes: slow, but not stalled
+        pass
+    assert quiet.stalled(2.0, now + 200, idle=60, busy=600) is None
+    assert quiet.stalled(2.0, now + 200, idle=60, busy=1).startswith("computed for")
+
+
+@pytest.mark.slow
+def test_a_hang_in_target_code_outside_any_call_is_killed_when_the_child_sits_idle(tmp_path):
+    done = conformance("run", "--target", HOSTILE + "hangs_in_descriptor_property",
+                       "--target", CORRECT, *QUICK, "--property", "descriptor_rules",
+                       "--call-timeout", "2", "--report", str(tmp_path / "r.json"))
+    assert done.returncode == 1, done.stderr[-3000:]
+    verdicts = _verdicts(tmp_path / "r.json")
+    hung = verdicts[HOSTILE + "hangs_in_descriptor_property"]
+    assert _statuses(hung) == {"descriptor_rules": "fail"}
+    assert "sat idle for" in _reasons(hung) and "outside any call" in _reasons(hung)
+    assert verdicts[CORRECT]["conforms"]

@@ -20,7 +20,7 @@ from ._common import add_execution_options, output_file
 
 __all__ = ["register"]
 
-#: Seconds a fingerprint may go without calling the target (the search is long).
+#: CPU seconds a fingerprint may compute without calling the target (the search is long).
 STALL = 1800.0
 
 

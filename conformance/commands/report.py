@@ -26,7 +26,8 @@ from ._common import output_folder
 
 __all__ = ["register"]
 
-#: Seconds a report entry may go without calling the target (the fingerprint search is long).
+#: CPU seconds a report entry may compute without calling the target (the fingerprint
+#: search is long).
 STALL = 1800.0
 
 
