@@ -15,7 +15,9 @@ sweep's later ones. So:
   of memory) loses only its tasks in flight: the scheduler runs them again
   on another worker (Dask's ``allowed-failures``; a task whose runs killed
   that many workers ends the sweep, INCOMPLETE). A task that raises is
-  retried ``RETRIES`` times. Results are folded by
+  retried ``RETRIES`` times. The sweep's job (its plan) is scattered to
+  the workers once; should every copy be lost at once, the sweep ends
+  INCOMPLETE, and its resume file continues it. Results are folded by
   ``conformance.sweep.ledger``, which counts a chunk once even if it is
   reported twice;
 * the results, the resume file and the verdict are those of a local sweep.
@@ -58,9 +60,8 @@ _CONNECT_TIMEOUT_S = 10
 _WORKERS_TIMEOUT_S = 60
 
 _DAEMONIC = (
-    "the Dask worker is a daemonic process, which may not start the sweep's supervised worker "
-    "process: start the workers with DASK_DISTRIBUTED__WORKER__DAEMON=False (or dask worker "
-    "--no-nanny)"
+    "which may not start the sweep's supervised worker processes: start the Dask workers with "
+    "DASK_DISTRIBUTED__WORKER__DAEMON=False (or dask worker --no-nanny)"
 )
 
 
@@ -106,11 +107,13 @@ def release_pools(token: str) -> None:
                     entry.busy.release()
 
 
-def warm_worker() -> None:
+def warm_worker() -> bool:
     """Run on each Dask worker as a sweep connects: start the fork server (it imports torch)
-    while the first tasks travel."""
-    if not multiprocessing.current_process().daemon:
-        warm_up()
+    while the first tasks travel. Whether the worker is daemonic (and cannot check)."""
+    if multiprocessing.current_process().daemon:
+        return True
+    warm_up()
+    return False
 
 
 def check_block(job: WorkerJob, token: str, lo: int, hi: int, call_timeout: float,
@@ -125,15 +128,17 @@ def check_block(job: WorkerJob, token: str, lo: int, hi: int, call_timeout: floa
     an exception, so that Dask does not retry what cannot work.
     """
     if multiprocessing.current_process().daemon:
-        return [], _DAEMONIC
+        return [], f"a sweep worker could not start: its Dask worker is daemonic, {_DAEMONIC}"
     entry = _pool_of_this_thread(job, token, call_timeout)
     results: list[ChunkOutcome | ChunkFailure] = []
+    failed = 0
     with entry.busy:
         chunks = entry.pool.check(iter(range(lo, hi)))
         try:
             for result in chunks:
                 results.append(result)
-                if sum(isinstance(r, ChunkFailure) for r in results) >= max_failures:
+                failed += isinstance(result, ChunkFailure)
+                if failed >= max_failures:
                     break
         except WorkerStartError as exc:
             return results, str(exc)
@@ -201,7 +206,12 @@ class DaskEngine:
                     f"{_WORKERS_TIMEOUT_S} s; start some with `dask worker {scheduler}`."
                 ) from None
             self.name = f"Dask scheduler {scheduler}"
-        self.client.run(warm_worker, on_error="ignore")
+        answers = self.client.run(warm_worker, on_error="return")
+        daemonic = [w for w, d in answers.items() if d is True]
+        if daemonic:
+            self.close()
+            raise UsageError(f"{len(daemonic)} of the cluster's {len(answers)} workers (first "
+                             f"{daemonic[0]}) are daemonic processes, {_DAEMONIC}.")
 
     @property
     def dashboard(self) -> str:
@@ -230,6 +240,9 @@ class DaskEngine:
                              task_chunks=task_chunks)
         run = uuid.uuid4().hex[:8]
         pending = as_completed()
+        # the job (the plan: every configuration) travels once to each worker, not with each
+        # task; a worker that joins later fetches it from another
+        shared = self.client.scatter(job, broadcast=True, hash=False)
 
         def top_up() -> None:
             """Tasks in flight: two per worker thread, so that none waits for the next."""
@@ -239,7 +252,7 @@ class DaskEngine:
                     return
                 lo, hi = block
                 pending.add(self.client.submit(
-                    check_block, job, run, lo, hi, call_timeout, max_failures,
+                    check_block, shared, run, lo, hi, call_timeout, max_failures,
                     key=f"sweep-chunks-{lo}-{hi}-{run}", retries=RETRIES, pure=False))
 
         top_up()
@@ -252,8 +265,7 @@ class DaskEngine:
                         f"Dask could not run {future.key} ({type(exc).__name__}: {exc})"
                     ) from None
                 if broken:
-                    raise WorkerStartError(f"a sweep worker could not set up: {broken}"
-                                           if broken == _DAEMONIC else broken)
+                    raise WorkerStartError(broken)
                 yield from results
                 top_up()
         finally:
