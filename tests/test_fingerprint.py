@@ -1,6 +1,5 @@
 """fingerprint names the variations of real and deliberately varied kernels, or says none fits."""
 
-import json
 
 import pytest
 

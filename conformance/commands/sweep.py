@@ -16,8 +16,18 @@ import json
 from ..calls import DEFAULT_CALL_TIMEOUT
 from ..devices import DEVICES
 from ..errors import UsageError
-from ..sweep import PATTERN_DTYPES, Shard, SweepPlan, default_jobs, run_sweep
+from ..sweep import (
+    PATTERN_DTYPES,
+    Grid,
+    Shard,
+    SweepPlan,
+    default_jobs,
+    grid_plan,
+    load_grid,
+    run_sweep,
+)
 from ..sweep.errors import SweepArgumentError
+from ..sweep.grid import parse_amax
 from ..sweep.ranges import format_ranges
 from ._common import output_file
 
@@ -27,7 +37,8 @@ EXIT = {"PASS": 0, "FAIL": 1, "INCOMPLETE": 3}
 #: The flag of each library argument, for the library's errors (conformance.sweep.errors).
 _FLAGS = {"shard": "--shard", "jobs": "--jobs", "start_chunk": "--start-chunk",
           "chunk_size": "--chunk-size", "call_timeout": "--call-timeout", "seed": "--seed",
-          "randoms": "--random-amax", "dtype": "--dtype"}
+          "randoms": "--random-amax", "dtype": "--dtype", "scheduler": "--scheduler",
+          "task_chunks": "--task-chunks"}
 
 _SIXTEEN_BIT_CHUNK = 1 << 16
 _FLOAT32_CHUNK = 1 << 20
@@ -40,6 +51,12 @@ values at the thresholds (0, subnormals, 2**-24 and neighbours,
 max_bound/65504 and neighbours, 1, 65504, 2**100, FLT_MAX, inf) plus
 --random-amax seeded random ones. float32 sweeps all 2**32 patterns of one
 configuration: --amax is required, num_bits defaults to 8, signed, narrow.
+Several values (--amax 1 0.5 --amax 2, --num-bits 4 8, --sign both, --range
+both, --amax-dtype both) make a grid: their cross product, checked as one
+sweep with one verdict and a verdict per configuration. --grid FILE reads a
+grid from TOML instead (several cross products, amax values from .npy or
+text files, e.g. a checkpoint's per-channel amaxes; see
+conformance/sweep/grid.py for the format).
 Unsigned configurations check the patterns the article accepts (not
 strictly negative; -0.0 and NaNs included) elementwise, and each chunk's
 negative patterns as one call that must raise like the reference.
@@ -56,16 +73,16 @@ longer than --call-timeout fails its chunk, named with the cause, and the
 sweep goes on with a fresh worker. The summary and --json name the exact
 chunks checked; a --resume file records them, so a run begun with
 --start-chunk K never counts the chunks before K.
+
+--scheduler ADDRESS checks the chunks as Dask tasks on a running Dask
+cluster (dask scheduler / dask worker; needs the dask extra, and the
+project and the target installed on every worker, whose processes must
+run with DASK_DISTRIBUTED__WORKER__DAEMON=False); --scheduler local starts
+a Dask LocalCluster of --jobs workers here. A target that kills its
+process fails its chunk as on this machine; a lost Dask worker's tasks are
+run again by Dask; the results, --resume file and verdict are those of a
+local sweep.
 """
-
-
-def _amax(text: str) -> float:
-    try:
-        return float.fromhex(text) if text.lower().lstrip("+-").startswith("0x") else float(text)
-    except ValueError:
-        raise UsageError(
-            f"--amax takes numbers (1.0, 6e-8, inf, or hex floats like 0x1p-24), got {text!r}."
-        ) from None
 
 
 def register(subparsers) -> None:
@@ -77,11 +94,15 @@ def register(subparsers) -> None:
     )
     p.add_argument("--target", required=True, help="MODULE, MODULE:ATTR or a registered name")
     p.add_argument("--dtype", required=True, choices=list(PATTERN_DTYPES))
-    p.add_argument("--amax", nargs="+", metavar="A", help="amax values (rounded to float32)")
-    p.add_argument("--num-bits", nargs="+", type=int, metavar="B")
+    p.add_argument("--amax", nargs="+", action="extend", metavar="A",
+                   help="amax values (rounded to the amax dtype; may be repeated)")
+    p.add_argument("--num-bits", nargs="+", action="extend", type=int, metavar="B")
     p.add_argument("--sign", choices=["signed", "unsigned", "both"])
     p.add_argument("--range", dest="range_", choices=["narrow", "full", "both"])
     p.add_argument("--amax-dtype", choices=["float32", "input", "both"])
+    p.add_argument("--grid", metavar="FILE",
+                   help="the configurations from a TOML grid file (instead of --amax, "
+                   "--num-bits, --sign, --range, --amax-dtype)")
     p.add_argument("--random-amax", type=int, default=4, metavar="N",
                    help="random amax values added to the default set (default 4)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random amax values (>= 0)")
@@ -91,6 +112,12 @@ def register(subparsers) -> None:
     p.add_argument("--device", choices=DEVICES, default="cpu",
                    help="where the target and the reference run (cuda: CuPy reference, one process)")
     p.add_argument("--jobs", type=int, metavar="J", help=f"worker processes (default: {default_jobs()}, the cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="check on a Dask cluster: a scheduler's address (tcp://HOST:8786), or "
+                   "'local' for a LocalCluster of --jobs workers (needs the dask extra)")
+    p.add_argument("--task-chunks", type=int, metavar="N",
+                   help="chunks per Dask task (default: about 2**26 patterns, at least 4 tasks "
+                   "per worker thread)")
     p.add_argument("--shard", default="1/1", metavar="K/N", help="check only shard K of N")
     p.add_argument("--start-chunk", type=int, default=0, metavar="K",
                    help="skip the chunks before K (a sweep prints where it stopped)")
@@ -108,41 +135,38 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+_GRID_FLAGS = {"amax": "--amax", "num_bits": "--num-bits", "sign": "--sign",
+               "range_": "--range", "amax_dtype": "--amax-dtype"}
+
+
 def build_plan(args) -> SweepPlan:
     """The plan the arguments ask for, with the dtype's defaults; UsageError if unusable."""
-    wide = args.dtype == "float32"
-    if wide and not args.amax:
-        raise UsageError(
-            "--dtype float32 sweeps 2**32 patterns for one configuration: give --amax A "
-            "(e.g. --amax 1.0), and optionally --num-bits B."
-        )
-    num_bits = args.num_bits or ([8] if wide else list(range(1, 17)))
-    bad = [b for b in num_bits if not 0 <= b <= 32]
-    if bad:
-        raise UsageError(f"--num-bits must lie in 0..32, got {bad}.")
     if args.random_amax < 0:
         raise UsageError(f"--random-amax must be >= 0, got {args.random_amax}.")
     if args.show < 0:
         raise UsageError(f"--show must be >= 0, got {args.show}.")
-    sign = args.sign or ("signed" if wide else "both")
-    range_ = args.range_ or ("narrow" if wide else "both")
-    amax_dtype = args.amax_dtype or ("float32" if wide else "both")
-    signs = {"signed": [False], "unsigned": [True], "both": [False, True]}[sign]
-    ranges = {"narrow": [True], "full": [False], "both": [True, False]}[range_]
-    amax_dtypes = {"float32": ["float32"], "input": [args.dtype],
-                   "both": list(dict.fromkeys(["float32", args.dtype]))}[amax_dtype]
-    amaxes = [_amax(a) for a in args.amax] if args.amax else None
-    if amaxes is not None and any(a < 0 for a in amaxes):
-        raise UsageError(
-            f"--amax must be >= 0 (a negative amax is an error case, not a sweep), got {args.amax}."
-        )
+    if args.grid:
+        given = [flag for key, flag in _GRID_FLAGS.items() if getattr(args, key)]
+        if given:
+            raise UsageError(f"--grid {args.grid} names the configurations; drop "
+                             f"{', '.join(given)} (or put them in the grid file).")
+        grids = load_grid(args.grid)
+    else:
+        grids = [Grid(
+            num_bits=tuple(args.num_bits) if args.num_bits else None,
+            unsigned={"signed": (False,), "unsigned": (True,), "both": (False, True),
+                      None: None}[args.sign],
+            narrow_range={"narrow": (True,), "full": (False,), "both": (True, False),
+                          None: None}[args.range_],
+            amaxes=tuple(parse_amax(a) for a in args.amax) if args.amax else None,
+            amax_dtypes={"float32": ("float32",), "input": ("input",),
+                         "both": ("float32", "input"), None: None}[args.amax_dtype],
+        )]
     float32_chunk = _FLOAT32_CUDA_CHUNK if getattr(args, "device", "cpu") == "cuda" else _FLOAT32_CHUNK
     chunk = args.chunk_size if args.chunk_size is not None else (
-        float32_chunk if wide else _SIXTEEN_BIT_CHUNK)
-    return SweepPlan.build(
-        args.dtype, num_bits=num_bits, signs=signs, ranges=ranges, amaxes=amaxes,
-        amax_dtypes=amax_dtypes, chunk_size=chunk, randoms=args.random_amax, seed=args.seed,
-    )
+        float32_chunk if args.dtype == "float32" else _SIXTEEN_BIT_CHUNK)
+    return grid_plan(args.dtype, grids, chunk_size=chunk, randoms=args.random_amax,
+                     seed=args.seed)
 
 
 @contextlib.contextmanager
@@ -165,13 +189,29 @@ def run(args) -> int:
             args.target, plan, jobs=args.jobs, shard=shard, start_chunk=args.start_chunk,
             resume=args.resume, strict=args.strict, keep=max(args.show, 1),
             fail_fast=args.fail_fast, progress=not args.no_progress, device=args.device,
-            call_timeout=args.call_timeout,
+            call_timeout=args.call_timeout, scheduler=args.scheduler,
+            task_chunks=args.task_chunks,
         )
     print(summary(report, args.show, resume=args.resume))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(report.to_json(), f, indent=1)
     return EXIT[report.verdict]
+
+
+def _per_configuration(configs, show: int) -> list[str]:
+    """A grid's verdicts: counts, then each failing configuration with its first mismatch."""
+    counts = {v: sum(c.verdict == v for c in configs) for v in EXIT}
+    lines = ["configurations: " + ", ".join(f"{n:,} {v}" for v, n in counts.items())]
+    failing = [c for c in configs if c.tally.mismatch_count]
+    for c in failing[:show]:
+        first = c.tally.mismatches[0]
+        lines.append(f"  MISMATCH {c.tally.mismatch_count:,} in configuration {c.index}, the "
+                     f"first: {first.describe()}")
+    if len(failing) > show:
+        lines.append(f"  ... and {len(failing) - show:,} more configurations with mismatches "
+                     "(--json lists each)")
+    return lines
 
 
 def summary(report, show: int, resume: str | None = None) -> str:
@@ -185,10 +225,14 @@ def summary(report, show: int, resume: str | None = None) -> str:
         f"requested chunks [{report.start}, {report.end}): checked {len(covered):,} "
         f"({format_ranges(covered)}), {report.inputs:,} inputs in all; this run "
         f"{report.run_chunks:,} chunks, {report.run_inputs:,} inputs in {report.seconds:.1f} s "
-        f"({report.inputs_per_second:,.0f} inputs/s)",
+        f"({report.inputs_per_second:,.0f} inputs/s)"
+        + (f" on {report.engine}" if report.engine else ""),
     ]
-    for m in report.mismatches[:show]:
-        lines.append("  MISMATCH " + m.describe())
+    configs = report.configurations()
+    if len(configs) > 1:
+        lines += _per_configuration(configs, show)
+    else:
+        lines += ["  MISMATCH " + m.describe() for m in report.mismatches[:show]]
     if report.mismatches and show:
         lines.append("  reproduce the first: " + report.mismatches[0].reproduction(report.target))
     for f in report.failures[:max(show, 1)]:

@@ -1,12 +1,19 @@
 """Exhaustive sweeps: every input pattern of a dtype through a target and the reference.
 
-``plan`` cuts the work into chunks, ``check`` (CPU) and ``cuda`` (GPU) judge
-a chunk with the shared pieces of ``judge``, ``workers`` runs them in
-processes watched for death and hangs, ``ranges`` and ``resume`` keep
-exactly which chunks are done, and ``run`` gives the verdict over them.
+``plan`` cuts the work into chunks and ``grid`` builds a plan's
+configurations (cross products, from flags or a TOML file); ``check``
+(CPU) and ``cuda`` (GPU) judge a chunk with the shared pieces of ``judge``;
+``workers`` runs them in processes watched for death and hangs, on this
+machine or on a Dask cluster (``dask_engine``); ``ledger``, ``ranges`` and
+``resume`` keep exactly which chunks are done and what they found; ``run``
+drives a sweep and ``report`` gives its verdict, for the whole and for each
+configuration.
 """
 
+from .grid import Grid, grid_plan, load_grid
 from .plan import PATTERN_DTYPES, Shard, SweepPlan
-from .run import SweepReport, default_jobs, run_sweep
+from .report import SweepReport
+from .run import default_jobs, run_sweep
 
-__all__ = ["PATTERN_DTYPES", "Shard", "SweepPlan", "SweepReport", "default_jobs", "run_sweep"]
+__all__ = ["PATTERN_DTYPES", "Grid", "Shard", "SweepPlan", "SweepReport", "default_jobs",
+           "grid_plan", "load_grid", "run_sweep"]

@@ -10,6 +10,11 @@ with the same file checks what is missing and no more.
 Chunks that failed (their worker died, hung, or raised past the checks)
 are recorded with their cause and are not checked again on resume: the
 sweep's verdict stays FAIL until the file is deleted.
+
+The tallies (inputs, mismatch counts, first mismatches) are kept per
+configuration, so that a resumed grid sweep still says which configurations
+fail. The file does not depend on the engine: a sweep begun on this
+machine's worker pool may be resumed on a Dask cluster, and the reverse.
 """
 
 from __future__ import annotations
@@ -19,24 +24,23 @@ import json
 import os
 
 from ..errors import UsageError
-from .judge import ChunkFailure, SweepMismatch
+from .judge import ChunkFailure
+from .ledger import ConfigTally
 from .ranges import ChunkRanges
 
 __all__ = ["ResumeState", "load_resume", "save_resume"]
 
-_VERSION = 2
+_VERSION = 3  # 3: tallies per configuration; 2: one tally for the whole sweep
 
 
 @dataclasses.dataclass(frozen=True)
 class ResumeState:
-    """The chunks checked so far, the chunks that failed, and the tallies of the checked."""
+    """The chunks checked so far, the chunks that failed, and each configuration's tally."""
 
     identity: dict
     done: ChunkRanges = dataclasses.field(default_factory=ChunkRanges)
     failures: tuple[ChunkFailure, ...] = ()
-    inputs: int = 0
-    mismatch_count: int = 0
-    mismatches: tuple[SweepMismatch, ...] = ()  # the first few
+    tallies: dict[int, ConfigTally] = dataclasses.field(default_factory=dict)  # by config index
 
 
 def load_resume(path: str, identity: dict) -> ResumeState | None:
@@ -53,8 +57,7 @@ def load_resume(path: str, identity: dict) -> ResumeState | None:
                 done=ChunkRanges((int(lo), int(hi)) for lo, hi in data["done"]),
                 failures=tuple(ChunkFailure(int(f["chunk"]), str(f["cause"]))
                                for f in data["failures"]),
-                inputs=int(data["inputs"]), mismatch_count=int(data["mismatch_count"]),
-                mismatches=tuple(SweepMismatch.from_dict(m) for m in data["mismatches"]),
+                tallies={int(t["config"]): ConfigTally.from_dict(t) for t in data["tallies"]},
             )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(
@@ -64,7 +67,8 @@ def load_resume(path: str, identity: dict) -> ResumeState | None:
     if version != _VERSION:
         raise UsageError(
             f"resume file {path} has format version {version!r}, this suite reads version "
-            f"{_VERSION} (which records exactly which chunks were checked); delete it to start "
+            f"{_VERSION} (which records exactly which chunks were checked, and the tallies of each "
+            "configuration); delete it to start "
             "the sweep over, or name another file."
         )
     if state.identity != identity:
@@ -81,9 +85,11 @@ def save_resume(path: str, state: ResumeState) -> None:
         "identity": state.identity,
         "done": [list(r) for r in state.done.ranges()],
         "failures": [dataclasses.asdict(f) for f in state.failures],
-        "inputs": state.inputs,
-        "mismatch_count": state.mismatch_count,
-        "mismatches": [m.as_dict() for m in state.mismatches],
+        "tallies": [{"config": index, **tally.as_dict()}
+                    for index, tally in sorted(state.tallies.items())],
+        # the totals, for a person reading the file (loading sums the tallies)
+        "inputs": sum(t.inputs for t in state.tallies.values()),
+        "mismatch_count": sum(t.mismatch_count for t in state.tallies.values()),
     }
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:

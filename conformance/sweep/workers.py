@@ -34,8 +34,8 @@ from collections.abc import Iterator
 from .judge import ChunkFailure, ChunkOutcome, exception_text
 from .plan import SweepPlan
 
-__all__ = ["WorkerJob", "WorkerStartError", "check_chunks", "describe_exit", "make_checker",
-           "warm_up", "worker_context"]
+__all__ = ["WorkerJob", "WorkerPool", "WorkerStartError", "check_chunks", "describe_exit",
+           "make_checker", "warm_up", "worker_context"]
 
 _DEPTH = 2  # chunks queued per worker, so that it never waits for the parent between two
 _START_TIMEOUT = 120.0  # seconds a worker may take to import the target and build its checker
@@ -192,69 +192,102 @@ class WorkerStartError(RuntimeError):
     """A worker could not import the target or build its checker (nothing can be checked)."""
 
 
+class WorkerPool:
+    """Up to ``jobs`` supervised workers checking chunks of one job, kept between ``check`` calls.
+
+    A caller that hands out chunks in batches (a Dask task per block of
+    chunks) keeps its workers, and the seconds they took to start, from one
+    batch to the next. ``close`` stops them.
+    """
+
+    def __init__(self, job: WorkerJob, *, jobs: int, call_timeout: float):
+        self.job = job
+        self.jobs = jobs
+        self.call_timeout = call_timeout
+        self.ctx = worker_context()
+        self.workers: list[_Worker] = []
+
+    def check(self, numbers: Iterator[int]) -> Iterator[ChunkOutcome | ChunkFailure]:
+        """Each chunk's outcome, or its failure, as it finishes (not in chunk order).
+
+        A chunk whose worker dies, overruns ``call_timeout`` on one call, or
+        raises past the checks is a ``ChunkFailure``; its worker is replaced
+        and the chunks it had queued go to the others. Raises
+        ``WorkerStartError`` when a worker cannot start. Closing the generator
+        before its end kills the workers (the chunks they held are simply not
+        reported); at its end they wait, idle, for the next call.
+        """
+        numbers = iter(numbers)
+        retry: collections.deque[int] = collections.deque()  # handed back by a dead worker
+        lookahead = next(numbers, None)
+
+        def more() -> bool:
+            return bool(retry) or lookahead is not None
+
+        def take() -> int:
+            nonlocal lookahead
+            if retry:
+                return retry.popleft()
+            number, lookahead = lookahead, next(numbers, None)
+            return number
+
+        workers, call_timeout = self.workers, self.call_timeout
+        done = False
+        try:
+            while True:
+                while len(workers) < self.jobs and more():
+                    workers.append(_Worker(self.ctx, self.job, call_timeout))
+                for w in workers:
+                    if not w.queued and w.ready and more():  # idle until now: its clock starts
+                        w.deadline = time.monotonic() + call_timeout
+                    while len(w.queued) < _DEPTH and more():
+                        w.queued.append(take())
+                        w.send(w.queued[-1])
+                busy = [w for w in workers if w.queued or not w.ready]
+                if not busy:
+                    done = True
+                    return
+                wait = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+                multiprocessing.connection.wait(
+                    [w.conn for w in workers] + [w.process.sentinel for w in workers], wait)
+                for w in list(workers):
+                    yield from _receive(w, call_timeout)
+                    failure = _check_alive(w, call_timeout)
+                    if failure is None:
+                        continue
+                    workers.remove(w)
+                    w.stop(kill=True)
+                    if not w.ready:
+                        raise WorkerStartError(failure)
+                    # the chunk it was on fails; else the one it finished last (a thread of
+                    # the target may end the process after a call returned)
+                    blamed = w.current if w.current is not None else (
+                        w.last if w.last is not None else w.queued[0] if w.queued else None)
+                    retry.extend(n for n in w.queued if n != blamed)
+                    if blamed is not None:
+                        yield ChunkFailure(blamed, failure)
+        finally:
+            if not done:
+                for w in workers:
+                    w.stop(kill=True)
+                workers.clear()
+
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the workers: ask them to end, or (``kill``) kill them, which an idle one
+        does not mind and which never waits."""
+        for w in self.workers:
+            w.stop(kill=kill)
+        self.workers.clear()
+
+
 def check_chunks(job: WorkerJob, numbers: Iterator[int], *, jobs: int,
                  call_timeout: float) -> Iterator[ChunkOutcome | ChunkFailure]:
-    """Each chunk's outcome, or its failure, as it finishes (not in chunk order).
-
-    A chunk whose worker dies, overruns ``call_timeout`` on one call, or
-    raises past the checks is a ``ChunkFailure``; its worker is replaced
-    and the chunks it had queued go to the others. Raises
-    ``WorkerStartError`` when a worker cannot start. Closing the generator
-    stops the workers (the chunks they held are simply not reported).
-    """
-    ctx = worker_context()
-    numbers = iter(numbers)
-    retry: collections.deque[int] = collections.deque()  # handed back by a dead worker
-    lookahead = next(numbers, None)
-
-    def more() -> bool:
-        return bool(retry) or lookahead is not None
-
-    def take() -> int:
-        nonlocal lookahead
-        if retry:
-            return retry.popleft()
-        number, lookahead = lookahead, next(numbers, None)
-        return number
-
-    workers: list[_Worker] = []
-    done = False
+    """``WorkerPool.check`` of a pool that lives as long as the generator."""
+    pool = WorkerPool(job, jobs=jobs, call_timeout=call_timeout)
     try:
-        while True:
-            while len(workers) < jobs and more():
-                workers.append(_Worker(ctx, job, call_timeout))
-            for w in workers:
-                if not w.queued and w.ready and more():  # idle until now: its clock starts
-                    w.deadline = time.monotonic() + call_timeout
-                while len(w.queued) < _DEPTH and more():
-                    w.queued.append(take())
-                    w.send(w.queued[-1])
-            busy = [w for w in workers if w.queued or not w.ready]
-            if not busy:
-                done = True
-                return
-            wait = max(0.0, min(w.deadline for w in busy) - time.monotonic())
-            multiprocessing.connection.wait(
-                [w.conn for w in workers] + [w.process.sentinel for w in workers], wait)
-            for w in list(workers):
-                yield from _receive(w, call_timeout)
-                failure = _check_alive(w, call_timeout)
-                if failure is None:
-                    continue
-                workers.remove(w)
-                w.stop(kill=True)
-                if not w.ready:
-                    raise WorkerStartError(failure)
-                # the chunk it was on fails; else the one it finished last (a thread of the
-                # target may end the process after a call returned)
-                blamed = w.current if w.current is not None else (
-                    w.last if w.last is not None else w.queued[0] if w.queued else None)
-                retry.extend(n for n in w.queued if n != blamed)
-                if blamed is not None:
-                    yield ChunkFailure(blamed, failure)
+        yield from pool.check(numbers)
     finally:
-        for w in workers:
-            w.stop(kill=not done)
+        pool.close()
 
 
 def _receive(w: _Worker, call_timeout: float):

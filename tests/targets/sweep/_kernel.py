@@ -14,8 +14,8 @@ TRIGGER_AMAX = 0.3
 
 
 class _Misbehaving(Switchable):
-    def __init__(self, action):
-        super().__init__()
+    def __init__(self, action, **switches):
+        super().__init__(**switches)
         self.action = action
 
     def quantize(self, inputs, amax, num_bits, unsigned, narrow_range):
@@ -24,7 +24,8 @@ class _Misbehaving(Switchable):
         return super().quantize(inputs, amax, num_bits, unsigned, narrow_range)
 
 
-def misbehaving(action):
-    """``(fake_tensor_quant, tensor_quant)`` of the article's kernel, except that a call with
-    amax == TRIGGER_AMAX first runs ``action()`` (exits, crashes, raises or hangs)."""
-    return export(_Misbehaving(action))
+def misbehaving(action, **switches):
+    """``(fake_tensor_quant, tensor_quant)`` of the article's kernel (with ``switches``, see
+    ``make``), except that a call with amax == TRIGGER_AMAX first runs ``action()`` (exits,
+    crashes, raises or hangs)."""
+    return export(_Misbehaving(action, **switches))
