@@ -64,7 +64,7 @@ def make(*, rounding="half_even", ste_strict=False, amax_grad=False, write_input
 
     def ste(inputs, amax, grad):
         mask = inputs.abs() < amax if ste_strict else inputs.abs() <= amax
-        return torch.where(mask, grad, grad.new_zeros(()))
+        return torch.where(mask, grad, grad.new_zeros(1))  # (1,), as the article's
 
     def finish(t, inputs):
         if write_inputs:
