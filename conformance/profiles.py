@@ -11,7 +11,34 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, settings
 
-__all__ = ["PROFILES", "load_profile"]
+__all__ = ["PROFILES", "load_profile", "without_local_constants"]
+
+
+def without_local_constants() -> bool:
+    """Keep Hypothesis from mixing literals of the loaded project modules into its draws.
+
+    Hypothesis (6.131 on) sometimes draws a constant found in the source of
+    any "local" module in ``sys.modules``. The derandomized draws then depend
+    on which of the suite's modules happen to be imported (the command line
+    imports more than ``run_target`` does, an error path imports the
+    reproduction renderer) and on every literal anywhere in them: the same
+    profile gave a verdict from the command line and another from Python.
+    An empty set of local constants makes the draws a function of the seed
+    alone. Returns False where this Hypothesis has no such feature.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:  # pragma: no cover - an older or a reworked Hypothesis
+        return False
+    if not hasattr(providers, "_get_local_constants"):  # pragma: no cover
+        return False
+    empty = Constants()
+    providers._get_local_constants = lambda: empty
+    return True
+
+
+without_local_constants()
 
 _COMMON = dict(
     deadline=None,  # kernels may be slow to warm up (CUDA, ONNX sessions)

@@ -14,6 +14,7 @@ turn them into tensors.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -24,13 +25,19 @@ from reference import BFLOAT16, EPSILON, FLOAT_DTYPES, bounds
 
 __all__ = [
     "Case",
+    "amax_specials",
     "amax_values",
     "cases",
+    "double_rounding_inputs",
+    "dtype_edge_cases",
     "dtypes",
+    "incoming_gradient",
     "input_array",
     "num_bits",
+    "overflow_amax",
     "per_channel_layout",
     "special_values",
+    "subnormals",
 ]
 
 FLOAT16_MAX = 65504.0
@@ -136,7 +143,40 @@ def special_values(dtype, amax: float, bits: int, unsigned: bool, narrow_range: 
             specials += _ulp_neighbours(ties, dtype, steps=2)
             if dtype.itemsize == 2 and max_bound >= 4:
                 specials += _ulp_neighbours(_upper_half_ties(max_bound, scale), dtype)
+            specials += double_rounding_inputs(dtype, scale, max_bound)
     return [v for v in _in_dtype(specials, dtype)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _double_rounding(dtype_name: str, scale: float, max_bound: float) -> tuple[float, ...]:
+    values = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(FLOAT_DTYPES[dtype_name])
+    x = values.astype(np.float32)
+    with np.errstate(all="ignore"):
+        wide = x * F32(scale)  # the float32 product, rounded once
+        narrow = wide.astype(values.dtype).astype(np.float32)  # rounded to 16 bits first
+        code = np.rint(wide)
+        differ = np.isfinite(wide) & (np.rint(narrow) != code) & (np.abs(code) <= max_bound + 1)
+    found = np.unique(x[differ].astype(np.float64))
+    if found.size <= 16:
+        return tuple(float(v) for v in found)
+    # Spread over the codes, both ends included: the coarse 16-bit grid near the
+    # largest codes differs most often, the finest near 0 least.
+    return tuple(float(v) for v in found[np.linspace(0, found.size - 1, 16).round().astype(int)])
+
+
+def double_rounding_inputs(dtype, scale: float, max_bound: float) -> list[float]:
+    """16-bit inputs whose code changes when ``x * scale`` is rounded to ``dtype`` first.
+
+    SPEC 2.2: float16 is computed in float32 (the product is rounded once),
+    bfloat16 in bfloat16 (a 0-d float32 scale: the product is rounded to
+    bfloat16, then to an integer). A kernel that computes float16 without
+    upcasting, or upcasts bfloat16, parts from the rule exactly on these
+    inputs (about 2% of random ones at 8 bits, many more at 12). Found by
+    trying every one of the 65536 values of ``dtype``; empty for other dtypes.
+    """
+    if dtype.itemsize != 2 or not (0 < scale < math.inf) or max_bound <= 0:
+        return []
+    return list(_double_rounding(dtype.name, float(F32(scale)), float(max_bound)))
 
 
 def _upper_half_ties(max_bound: float, scale: float) -> list[float]:
@@ -178,6 +218,111 @@ def fp16_scale_edge(max_bound: float) -> list[float]:
     return _ulp_neighbours([max_bound / FLOAT16_MAX], np.dtype(np.float32), steps=3)
 
 
+def subnormals(dtype) -> tuple[float, float]:
+    """The smallest and the largest subnormal of ``dtype``."""
+    if dtype == BFLOAT16:
+        return 2.0**-133, 2.0**-126 - 2.0**-133
+    finfo = np.finfo(dtype)
+    return float(finfo.smallest_subnormal), float(finfo.smallest_normal - finfo.smallest_subnormal)
+
+
+def _largest(dtype) -> float:
+    """The largest finite value of ``dtype``."""
+    return (2.0 - 2.0**-7) * 2.0**127 if dtype == BFLOAT16 else float(np.finfo(dtype).max)
+
+
+def overflow_amax(dtype) -> list[float]:
+    """Amax values at the top of a 16-bit ``dtype``'s range, exact in float32.
+
+    Its largest finite value, the largest float32 that still rounds to it,
+    the smallest that rounds to inf (float16: 65504, 65519.996, 65520) and
+    float32's largest. Compared with inputs of ``dtype`` (the STE mask, under
+    PyTorch promotion a 0-d amax is rounded to the inputs' dtype) the last
+    two are inf, so an infinite input lies inside the clipping range there.
+    """
+    largest = _largest(dtype)
+    halfway = largest + (largest - float(_ulp_neighbours([largest], dtype)[1])) / 2
+    return [largest, float(np.nextafter(F32(halfway), F32(0))), halfway,
+            float(np.finfo(np.float32).max)]
+
+
+def amax_specials(dtype) -> list[float]:
+    """Amax values no calibration returns but every kernel receives one day (SPEC 7).
+
+    Exact in ``dtype``; NaN and inf twice, being the ones kernels get wrong:
+    a NaN amax makes every output NaN (a kernel testing ``!(amax > eps)``
+    calls it zero), an infinite one a zero multiplier that is not the
+    zero-amax one (reported as 0, fake outputs 0/0 = NaN). +-0 and the
+    subnormals are zero amax, except float16's largest subnormal (about
+    6.1e-5, a kernel that flushes denormals makes it zero). Negative ones
+    raise ValueError: they are the errors property's (a negative subnormal
+    there shows a kernel that flushes denormals).
+    """
+    smallest, largest = subnormals(dtype)
+    return _in_dtype([math.nan, math.inf, math.nan, math.inf, -0.0, 0.0, smallest, largest],
+                     dtype)
+
+
+def _special_amax(draw, amax):
+    """``amax`` with one or two elements replaced by :func:`amax_specials`.
+
+    The other elements (channels) keep their values, so a per-channel amax
+    mixes NaN or inf with zero, tiny and ordinary channels (but see
+    :func:`without_gated_nan`).
+    """
+    flat = amax.astype(np.float64).reshape(-1).copy()
+    if flat.size == 0:
+        return amax
+    pool = amax_specials(amax.dtype)
+    for _ in range(draw(st.integers(1, min(2, flat.size)), label="special_amax_count")):
+        where = draw(st.integers(0, flat.size - 1), label="special_amax_where")
+        flat[where] = draw(st.sampled_from(pool), label="special_amax")
+    with np.errstate(over="ignore"):
+        return without_gated_nan(flat).reshape(amax.shape).astype(amax.dtype)
+
+
+def without_gated_nan(flat: np.ndarray) -> np.ndarray:
+    """``flat`` (float64 amax values) with NaN made inf when it sits beside a value <= 2**-24.
+
+    NaN beside a zero, tiny or negative channel switches the zero-amax
+    masking off (``amax.min()`` is NaN, SPEC 2.3, 2.5): a rule of its own,
+    drawn by the NaN-rule strategies, left out of the draws that aim elsewhere.
+    """
+    nan = np.isnan(flat)
+    with np.errstate(invalid="ignore"):
+        if nan.any() and (flat[~nan] <= EPSILON).any():
+            flat = np.where(nan, math.inf, flat)
+    return flat
+
+
+def incoming_gradient(draw, shape, dtype, label="grad_output"):
+    """The gradient handed to backward: distinct values, some replaced by special ones.
+
+    Distinct exact values (1, 2, 3, ...) show a mask applied at the wrong
+    elements. The special ones show how the mask is applied (SPEC 3):
+    ``where(mask, grad, 0)`` gives +0 outside the mask whatever the gradient,
+    ``grad * mask`` gives NaN for a NaN or infinite gradient there and -0
+    for a negative one; inside the mask every gradient, -0, NaN, inf and
+    subnormals included, passes bit for bit (an accumulation into a zeroed
+    buffer turns -0 into +0; a flush to zero loses subnormals). A failure
+    shrinks towards the distinct values alone.
+    """
+    size = int(np.prod(shape))
+    distinct = np.arange(1, size + 1, dtype=np.float64).reshape(shape)
+    smallest, largest = subnormals(dtype)
+    finite_max = _largest(dtype)
+    table = [None, "negative", -0.0, 0.0, math.nan, math.inf, -math.inf, smallest, -smallest,
+             largest, finite_max, -finite_max]
+    kinds = draw(hnp.arrays(np.int8, shape, elements=st.one_of(
+        st.just(0), st.integers(0, len(table) - 1))), label=label)
+    grad = distinct.copy()
+    for code, value in enumerate(table[1:], start=1):
+        chosen = kinds == code
+        grad[chosen] = -distinct[chosen] if value == "negative" else value
+    with np.errstate(over="ignore"):
+        return grad.astype(dtype)
+
+
 def amax_values(dtype=np.float32, max_bound: float = 127.0):
     """One amax value: the thresholds, subnormals, 1, huge, random, or an exact-scale one.
 
@@ -203,6 +348,17 @@ def amax_values(dtype=np.float32, max_bound: float = 127.0):
     ).map(lambda v: _in_dtype([v], dtype)[0])
 
 
+def _distinct(values) -> list[float]:
+    """``values`` without repeats, in a fixed order; -0.0 and +0.0 both kept, one NaN.
+
+    Not a set of floats: it keeps one of -0.0 and +0.0 (they are equal), and
+    its order of NaNs varies by process (hash(nan) is its id), which would
+    make the derandomized draws differ from run to run.
+    """
+    keyed = {("nan",) if math.isnan(v) else (v, math.copysign(1.0, v)): v for v in values}
+    return [keyed[k] for k in sorted(keyed, key=lambda k: (len(k) == 1, k))]
+
+
 def input_array(draw, shape, dtype, amaxes, bits, unsigned, narrow_range, label="inputs"):
     """An array of ``shape`` mixing structured specials for every amax with random values."""
     # A NaN amax adds no special values (as 0 does); dropping it keeps the draws the
@@ -211,12 +367,9 @@ def input_array(draw, shape, dtype, amaxes, bits, unsigned, narrow_range, label=
     pool = []
     for a in sorted(set(amaxes))[:4]:
         pool += special_values(dtype, a, bits, unsigned, narrow_range)
-    # One NaN object: hash(nan) is its id, so distinct NaNs would make the set's order,
-    # and so the derandomized ci draws, differ from process to process.
-    pool = sorted({math.nan if math.isnan(v) else v for v in pool},
-                  key=lambda v: (math.isnan(v), v))
-    ties = sorted({t for a in sorted(set(amaxes))[:4]
-                   for t in exact_ties(dtype, a, bits, unsigned, narrow_range)})
+    pool = _distinct(pool)
+    ties = _distinct(t for a in sorted(set(amaxes))[:4]
+                     for t in exact_ties(dtype, a, bits, unsigned, narrow_range))
     random = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64)
     scaled = st.floats(-1.0, 1.0, allow_nan=False).map(lambda v: v * max(amaxes + [1.0]) * 1.2)
     element = st.one_of(st.sampled_from(pool), st.sampled_from(pool),
@@ -315,6 +468,35 @@ class Case:
 LARGE_SIZES = (4096, 5003, 8192 + 7, 32768, 65536 + 3)
 
 
+@st.composite
+def dtype_edge_cases(draw, max_side=4):
+    """Per-tensor calls on 16-bit inputs holding +-inf and +-max, with an amax from :func:`overflow_amax`.
+
+    The quantizer computes in float32 (float16 upcast) or at full float32
+    precision (a 0-d scale), where that amax is finite; the STE compares
+    ``|x| <= amax`` in the inputs' dtype, where it may be inf. A kernel that
+    compares in float32, or that builds the STE from ``x - x.detach()``
+    arithmetic (``inf - inf`` is NaN), parts from the rule only here.
+    """
+    dtype = draw(st.sampled_from([np.dtype(np.float16), BFLOAT16]), label="edge_dtype")
+    base = draw(cases(per_channel=False, dtype=dtype, max_side=max_side), label="edge_base")
+    value = draw(st.sampled_from(overflow_amax(dtype)), label="edge_amax")
+    amax_dtype = draw(st.sampled_from([np.dtype(np.float32), np.dtype(np.float64)]),
+                      label="edge_amax_dtype")
+    largest = _largest(dtype)
+    flat = base.inputs.astype(np.float64).reshape(-1)
+    for _ in range(draw(st.integers(1, 3), label="edge_count")):
+        where = draw(st.integers(0, flat.size - 1), label="edge_where")
+        flat[where] = draw(st.sampled_from([math.inf, -math.inf, largest, -largest]),
+                           label="edge_input")
+    if base.unsigned:
+        flat = np.abs(flat)
+    with np.errstate(over="ignore"):
+        inputs = flat.reshape(base.inputs.shape).astype(dtype)
+    return Case(inputs, np.asarray(value, dtype=amax_dtype), base.num_bits, base.unsigned,
+                base.narrow_range)
+
+
 def _large_shape(draw, shape, axis):
     """``shape`` grown along one axis the amax broadcasts over, to a large element count."""
     size = draw(st.sampled_from(LARGE_SIZES), label="large_size")
@@ -350,16 +532,78 @@ def _spread_ties(dtype, amaxes, bits, unsigned, narrow):
     return np.asarray(out, dtype=np.float64)
 
 
+#: How often :func:`_tail_block` repeats its period of 7 (coprime with every power of
+#: two): each value then sits at every position modulo 16, whatever the array's size.
+TAIL_REPEATS = 16
+
+
+def _tail_block(dtype, amaxes, bits, unsigned, narrow, rng) -> np.ndarray:
+    """Special values and an exact tie, repeated with period 7, a tie last: where a large input ends.
+
+    A vectorised kernel leaves the last ``n % lanes`` elements to a scalar
+    loop, which is other code (C's ``roundf`` rounds half away from zero, a
+    cast may meet NaN there), so the end of the array must hold what shows
+    it; a period coprime with the lane count puts each value in every lane.
+    """
+    ties = _distinct(t for a in sorted(set(amaxes))[:4]
+                     for t in exact_ties(dtype, a, bits, unsigned, narrow))
+    if not ties:
+        ties = [float(v) for v in _spread_ties(dtype, amaxes, bits, unsigned, narrow)] or [0.5]
+    smallest, _ = subnormals(dtype)
+    specials = [math.nan, -0.0, math.inf, -math.inf, smallest, -smallest]
+    block = [v for i in rng.choice(len(ties), TAIL_REPEATS) for v in (*specials, ties[i])]
+    block = np.asarray(block, dtype=np.float64)
+    return np.abs(block) if unsigned else block
+
+
 def _large_inputs(draw, inputs, shape, axis, dtype, amaxes, bits, unsigned, narrow):
-    """Every special value plus random fill, tiled to a large shape (cheap to build)."""
+    """Every special value plus random fill, tiled to a large shape (cheap to build).
+
+    The motif has an odd length, so every value of it lands on every
+    position modulo a power of two (each SIMD lane, each unrolled step), and
+    it is rotated so that the array ends with :func:`_tail_block`.
+    """
     seed = draw(st.integers(0, 2**32 - 1), label="large_seed")
+    rng = np.random.default_rng(seed)
     scale = max([abs(a) for a in amaxes if math.isfinite(a)] + [1.0]) * 1.2
-    fill = np.random.default_rng(seed).uniform(-scale, scale, 256)
-    motif = _dense(np.concatenate([inputs.astype(np.float64).reshape(-1), fill,
-                                   _spread_ties(dtype, amaxes, bits, unsigned, narrow)]),
-                   dtype, amaxes, bits, unsigned, narrow)
-    motif = motif[np.random.default_rng(seed).permutation(motif.size)]
-    return np.resize(motif, _large_shape(draw, shape, axis)), motif
+    fill = rng.uniform(-scale, scale, 256)
+    body = _dense(np.concatenate([inputs.astype(np.float64).reshape(-1), fill,
+                                  _spread_ties(dtype, amaxes, bits, unsigned, narrow)]),
+                  dtype, amaxes, bits, unsigned, narrow)
+    body = body[rng.permutation(body.size)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        tail = _tail_block(dtype, amaxes, bits, unsigned, narrow, rng).astype(dtype)
+    motif = np.concatenate([body[(body.size + tail.size + 1) % 2:], tail])
+    large = _large_shape(draw, shape, axis)
+    motif = np.roll(motif, int(np.prod(large)) % motif.size)  # np.resize then ends with tail
+    return np.resize(motif, large), motif
+
+
+def _double_rounding_spots(draw, inputs, motif, amax, bits, unsigned, narrow):
+    """Up to two 16-bit inputs replaced by :func:`double_rounding_inputs` of the final amax.
+
+    The amax may have been set after the inputs were drawn (from them, or
+    near a tie); these inputs are the ones that show how a 16-bit product
+    is rounded under that amax, so they are placed last.
+    """
+    if inputs.dtype.itemsize != 2 or amax.size != 1 or inputs.size == 0:
+        return inputs, motif
+    value = float(amax.astype(np.float64).reshape(-1)[0])
+    max_bound = float(bounds(bits, unsigned, narrow)[1])
+    if not (EPSILON < value < math.inf):
+        return inputs, motif
+    values = [v for v in double_rounding_inputs(inputs.dtype, _scale(max_bound, value), max_bound)
+              if v >= 0 or not unsigned]
+    count = draw(st.integers(0, 2), label="double_rounding_count") if values else 0
+    if count == 0:
+        return inputs, motif
+    flat = (motif if motif is not None else inputs).reshape(-1).copy()
+    for _ in range(count):
+        where = draw(st.integers(0, flat.size - 1), label="double_rounding_where")
+        flat[where] = draw(st.sampled_from(values), label="double_rounding")
+    if motif is not None:
+        return np.resize(flat, inputs.shape), flat
+    return flat.reshape(inputs.shape), None
 
 
 def _near_tie_amax(draw, inputs, amax, max_bound):
@@ -398,7 +642,7 @@ def cases(draw, per_channel=False, dtype=None, max_side=5, allow_unsigned=True,
           allow_large=False):
     """A full call: inputs, amax (per tensor or per channel), num_bits, flags.
 
-    With ``allow_large``, about one call in five has 4096-65539 elements.
+    With ``allow_large``, about one call in three has 4096-65539 elements.
     """
     dtype = dtype if dtype is not None else draw(dtypes(), label="dtype")
     bits = draw(num_bits(), label="num_bits")
@@ -430,10 +674,11 @@ def cases(draw, per_channel=False, dtype=None, max_side=5, allow_unsigned=True,
     motif = None
     # False first: Hypothesis shrinks towards it, so a failure shrinks to small inputs
     # unless only large ones show it.
-    if allow_large and draw(st.sampled_from((False,) * 4 + (True,)), label="large"):
+    if allow_large and draw(st.sampled_from((False,) * 2 + (True,)), label="large"):
         inputs, motif = _large_inputs(draw, inputs, shape, axis, dtype, amaxes, bits,
                                       unsigned, narrow)
-    how = draw(st.sampled_from(["drawn", "drawn", "from_inputs", "near_tie"]), label="amax_how")
+    how = draw(st.sampled_from(["drawn", "drawn", "from_inputs", "near_tie", "special"]),
+               label="amax_how")
     if how == "near_tie" and not per_channel:
         amax = _near_tie_amax(draw, inputs, amax, max_bound)
     if how == "from_inputs" and inputs.size and not per_channel:
@@ -444,4 +689,7 @@ def cases(draw, per_channel=False, dtype=None, max_side=5, allow_unsigned=True,
         if math.isfinite(value):
             with np.errstate(over="ignore"):
                 amax = np.full(amax.shape, value, dtype=np.float64).astype(amax.dtype)
+    if how == "special":  # after the inputs: they keep the specials of the drawn amax
+        amax = _special_amax(draw, amax)
+    inputs, motif = _double_rounding_spots(draw, inputs, motif, amax, bits, unsigned, narrow)
     return Case(inputs, amax, bits, unsigned, narrow, motif)

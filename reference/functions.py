@@ -99,5 +99,10 @@ def ste_gradient(inputs, amax, grad_output, num_bits=8, unsigned=False,
     else:
         zero = xp.zeros((), grad_output.dtype)
         grad = xp.where(mask, grad_output, zero)
+        if inputs.ndim == 0 and semantics.ste_mask != "pass_through":
+            # SPEC 3: the article's zero is ``grad_outputs.new_zeros(1)``, so where()
+            # returns shape (1,) for 0-d inputs and autograd sums it back to (): a
+            # sum starts from +0, so a passed -0 gradient arrives as +0.
+            grad = grad + zero
     return xp.broadcast_to(grad, inputs.shape).astype(inputs.dtype)
 

@@ -20,16 +20,21 @@ FUNCTIONS = ("fake_tensor_quant", "tensor_quant")
 
 @st.composite
 def gradient_cases(draw):
-    per_channel = draw(st.booleans(), label="per_channel")
-    case = draw(strategies.cases(per_channel=per_channel, max_side=4), label="case")
+    """``(function, case, grad_output)``: any call, or one at the top of a 16-bit range."""
+    kind = draw(st.sampled_from(["per_tensor", "per_channel"] * 2 + ["dtype_edge"]),
+                label="kind")
+    if kind == "dtype_edge":
+        case = draw(strategies.dtype_edge_cases(), label="case")
+    else:
+        case = draw(strategies.cases(per_channel=kind == "per_channel", max_side=4),
+                    label="case")
     if np.broadcast_shapes(case.inputs.shape, case.amax.shape) != case.inputs.shape:
         # The gradient is the inputs' shape; an amax that widens the output is out of scope.
         case = strategies.Case(case.inputs, case.amax.reshape(()), case.num_bits, case.unsigned,
                                case.narrow_range)
     function = draw(st.sampled_from(FUNCTIONS), label="function")
-    # Distinct, exactly representable gradients, so a wrong mask shows in the values.
-    grad = np.arange(1, case.inputs.size + 1, dtype=np.float64).reshape(case.inputs.shape)
-    return function, case, grad.astype(case.inputs.dtype)
+    grad = strategies.incoming_gradient(draw, case.inputs.shape, case.inputs.dtype)
+    return function, case, grad
 
 
 def _backward(ctx, function, case, grad, *, amax_requires_grad=False):
@@ -128,7 +133,9 @@ assert set(FUNCTIONS) == set(NAMES)
 PROPERTIES = [
     Property("ste_gradient",
              "the input gradient is grad_output where |inputs| <= amax (inclusive, on the raw "
-             "inputs, amax broadcast) and 0 elsewhere, NaN inputs included, in the inputs' dtype",
+             "inputs, amax broadcast) and +0 elsewhere, NaN inputs included, in the inputs' dtype; "
+             "every incoming gradient passes bit for bit (-0, NaN, inf, subnormals) and none "
+             "leaks outside the mask (a NaN or negative one there still gives +0)",
              frozenset({"fake_tensor_quant"}), check_ste),
     Property("amax_no_gradient",
              "an amax created with requires_grad=True gets no gradient (amax.grad stays None)",

@@ -122,9 +122,11 @@ class Kernel:
         codes, scale = self.quantize(inputs, amax, num_bits, unsigned, narrow_range)
         return self.dequantize(codes, scale, inputs.dtype)
 
-    # SPEC 3: the clipped straight-through estimator, inclusive, on raw inputs.
+    # SPEC 3: the clipped straight-through estimator, inclusive, on raw inputs. The
+    # zero has shape (1,) as in the article: autograd sums the (1,) gradient of a 0-d
+    # input back to (), which turns a passed -0 into +0.
     def input_gradient(self, inputs, amax, grad_outputs):
-        return torch.where(inputs.abs() <= amax, grad_outputs, 0.0)
+        return torch.where(inputs.abs() <= amax, grad_outputs, grad_outputs.new_zeros(1))
 
     # SPEC 3: amax takes no gradient.
     def amax_gradient(self, inputs, amax, grad_outputs):

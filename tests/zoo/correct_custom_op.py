@@ -61,7 +61,9 @@ def _save(ctx, inputs, output):
 
 def _clipped(ctx, grad, *unused):
     x, amax = ctx.saved_tensors
-    passed = torch.where(x.abs() <= amax, grad, torch.zeros((), dtype=grad.dtype))
+    # A (1,) zero, as the article's new_zeros(1): a 0-d input's gradient is then summed
+    # back to (), and that sum makes a passed -0 gradient +0.
+    passed = torch.where(x.abs() <= amax, grad, torch.zeros(1, dtype=grad.dtype))
     return passed.sum_to_size(x.shape), None, None, None, None
 
 

@@ -57,7 +57,10 @@ def _quantize(inputs, amax, num_bits, unsigned, narrow_range):
 
 def _clipped(inputs, amax, grad):
     inside = inputs.abs() <= amax  # inclusive, on the raw inputs; False for NaN
-    return torch.where(inside, grad, torch.zeros((), dtype=grad.dtype)).sum_to_size(inputs.shape)
+    # The zero has one dimension, as the article's new_zeros(1): a 0-d input's gradient
+    # is summed back to (), so a passed -0 arrives as +0 there.
+    zero = torch.zeros(1, dtype=grad.dtype, device=grad.device)
+    return torch.where(inside, grad, zero).sum_to_size(inputs.shape)
 
 
 class _TensorQuant(torch.autograd.Function):
