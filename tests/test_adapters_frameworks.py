@@ -8,6 +8,7 @@ it deviates from the article, fails ``--strict``. The heavy frameworks
 """
 
 import importlib
+import os
 import sys
 
 import pytest
@@ -129,3 +130,35 @@ def test_e4m3_rounds_saturates_and_scales(name):
     torch.testing.assert_close(scaled, torch.tensor([128 / 224, -2.0]), rtol=0, atol=0)
     with pytest.raises(NotImplementedError):
         fn(x, None, 5, 2)
+
+
+def _subprocess(code):
+    import subprocess
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+
+
+@pytest.mark.parametrize("order", [("tf-args", "triton"), ("triton", "tf-args")])
+def test_tensorflow_and_triton_share_a_process(order):
+    """Both bundle LLVM: TensorFlow then Triton aborts a process unless the adapters load
+    Triton first (triton_before_tensorflow). Run in a subprocess: the failure is an abort."""
+    for name in order:
+        _target(name)  # skips unless both are installed
+    code = ("import torch\nfrom conformance.targets import load_target\n"
+            f"for name in {list(order)!r}:\n"
+            "    out = load_target(name).fake_tensor_quant(torch.tensor([0.3]), torch.tensor(1.0))\n"
+            "    print(name, out.item())\n")
+    done = _subprocess(code)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [order[0], "0.29921260476112366", order[1], "0.29921260476112366"]
+
+
+def test_triton_after_tensorflow_is_refused_with_the_fix():
+    _target("tf-args")
+    _target("triton")
+    code = ("import tensorflow\nfrom conformance.targets import TargetError, load_target\n"
+            "try:\n    load_target('triton')\nexcept TargetError as exc:\n    print(exc)\n")
+    done = _subprocess(code)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "--isolate" in done.stdout and "TensorFlow is already loaded" in done.stdout
