@@ -7,7 +7,7 @@ it deviates from the article, fails ``--strict``. The heavy frameworks
 (TensorFlow, JAX/AQT, Triton) are installed by ``tox -e frameworks`` only.
 """
 
-import importlib
+import importlib.util
 import os
 import sys
 
@@ -36,13 +36,19 @@ PROPERTIES = ["fake_per_tensor", "ste_gradient"]
 
 
 def _target(name):
-    """The loaded target, or a skip that says how to install its package."""
+    """The loaded target, or a skip that says how to install its package (or, where every
+    framework is installed in one environment, why it cannot share this process)."""
     package, extra = FRAMEWORKS[name]
-    try:
-        importlib.import_module(package)
-    except ImportError:
+    # find_spec, not an import: the adapter must be the one to load its framework (torchao and
+    # Brevitas load Triton, which aborts a process that loaded TensorFlow first).
+    if importlib.util.find_spec(package.split(".")[0]) is None:
         pytest.skip(f"{package} is not installed: pip install 'tensor-quant-conformance[{extra}]'")
-    return load_target(name)
+    try:
+        return load_target(name)
+    except TargetError as exc:  # anything else is a broken install: fail, never skip
+        if "TensorFlow is already loaded" in str(exc):
+            pytest.skip(str(exc))
+        raise
 
 
 def _run(name, *, strict, properties=PROPERTIES):
