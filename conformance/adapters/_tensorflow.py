@@ -33,11 +33,12 @@ import os
 import numpy as np
 import torch
 
-from . import Unsupported, require
+from . import Unsupported, require, triton_before_tensorflow
 from ._bridge import as_float32, from_float32, require_cpu
 from ._layout import layout
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ info lines on every import
+triton_before_tensorflow("tensorflow")  # see there: LLVM twice in a process
 _tf = require("tensorflow", "tensorflow", "tensorflow")
 
 __all__ = ["TF_VARIATIONS", "fake_affine_quant", "fake_quant"]

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import torch
 
-from . import Unsupported, require
+from . import Unsupported, require, triton_before_tensorflow
 from ._layout import layout
 
+triton_before_tensorflow("torchao")  # see there: LLVM twice in a process
 _primitives = require("torchao.quantization.quant_primitives", "torchao", "torchao")
 
 __all__ = ["Blocks", "check_dtype", "primitives"]

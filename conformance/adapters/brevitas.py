@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import torch
 
-from . import Unsupported, require
+from . import Unsupported, require, triton_before_tensorflow
 from ._layout import integer_range
 
+triton_before_tensorflow("brevitas")  # see there: LLVM twice in a process
 _int_base = require("brevitas.core.quant.int_base", "brevitas", "brevitas")
 
 __all__ = ["CONFORMANCE_TARGET", "fake_affine_tensor_quant", "fake_tensor_quant"]

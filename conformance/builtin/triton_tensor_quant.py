@@ -40,7 +40,7 @@ import os
 import numpy as np
 import torch
 
-from conformance.adapters import require
+from conformance.adapters import require, triton_before_tensorflow
 from reference.descriptor import QuantDescriptor, ScaledQuantDescriptor
 
 from ._kernel_api import kernel_api
@@ -49,6 +49,7 @@ from .cupy_tensor_quant import DTYPE_CODES, _broadcast_strides, _check_tensor, l
 _GPU = torch.cuda.is_available() and os.environ.get("TRITON_INTERPRET", "0") in ("", "0")
 if not _GPU:
     os.environ["TRITON_INTERPRET"] = "1"  # read when the kernels below are decorated
+triton_before_tensorflow("triton")  # LLVM twice in a process: see there
 triton = require("triton", "triton", "triton")
 tl = require("triton.language", "triton", "triton")
 
@@ -174,8 +175,11 @@ def _tensor_quant_kernel(x_ptr, amax_ptr, out_ptr, meta_ptr, n, max_bound, min_b
     i = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = i < n
     rest = i
-    x_offset = tl.zeros([BLOCK], dtype=tl.int64)
-    amax_offset = tl.zeros([BLOCK], dtype=tl.int64)
+    # tl.full, not tl.zeros: triton.language's own @jit helpers are compiled-mode objects
+    # when Triton was imported before TRITON_INTERPRET was set, and then cannot be called
+    # from an interpreted kernel. The kernels here use builtins only.
+    x_offset = tl.full([BLOCK], 0, tl.int64)
+    amax_offset = tl.full([BLOCK], 0, tl.int64)
     for k in tl.static_range(NDIM):
         d = NDIM - 1 - k
         size = tl.load(meta_ptr + d)
