@@ -12,19 +12,23 @@ Grids: ``float16``, the default float16 grid restricted to num_bits 4 and
 8 (signed and unsigned, narrow and full, amax as float32 and float16, the
 default amax values: a few hundred configurations, one chunk of 65,536
 inputs each: many small chunks, where Dask's cost per task shows), and
-``float32``, the last ``--float32-chunks`` chunks of 2**20 inputs of a
-4-configuration float32 grid (num_bits 4 and 8, amax 1.0 and 0.0123; large
-chunks, as a real float32 grid has).
+``float32``, a shard of ``--float32-chunks`` chunks of 2**20 inputs (the
+values just below 2.0) of a 4-configuration float32 grid (num_bits 4 and
+8, amax 1.0 and 0.0123; large chunks, as a real float32 grid has).
 
 Each cluster does one sweep first (timed as ``cold``: its workers' fork
 servers import torch), then the engines take turns, run after run, so that
 whatever else loads the machine loads them alike; the overhead of Dask is
-the ratio dask-J / local-J of each turn, reported as the median. Also
-measured: Dask's cost per task (the same float16 grid in 1-chunk tasks and
-in the default tasks, on dask-2) and each cluster's start.
+the ratio dask-J / local-J of each turn, reported as the median, in wall
+time and in CPU time (``CpuMeter``: on a shared machine the CPU time is the
+steadier figure, and inputs per CPU second is what a dedicated core would
+check). Also measured: the chunk checker alone in this process (the
+steady rate of one worker, no engine), Dask's cost per task (the same float16 grid in
+1-chunk tasks and in the default tasks, on dask-2) and each cluster's
+start.
 
 Writes ``benchmarks/results/<host>-grid-<date>.json`` and prints a table.
-Usage: ``python benchmarks/bench_grid.py [--repeats 3] [--float32-chunks 16]``.
+Usage: ``python benchmarks/bench_grid.py [--repeats 3] [--float32-chunks 64]``.
 """
 
 from __future__ import annotations
@@ -40,33 +44,115 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from conformance.sweep import Grid, grid_plan, run_sweep  # noqa: E402
+from conformance.sweep import Grid, Shard, grid_plan, run_sweep  # noqa: E402
 from conformance.sweep.dask_engine import DaskEngine, task_blocks  # noqa: E402
+from conformance.sweep.ranges import ChunkRanges  # noqa: E402
 
 TARGET = "torch"
 
 
 def grids(float32_chunks: int) -> dict:
-    """name -> (plan, start_chunk)."""
+    """name -> (plan, shard). The float32 shard is the block of ``float32_chunks`` chunks
+    that ends at 2.0 in the second configuration: ordinary values, below 2.0."""
+    if float32_chunks & (float32_chunks - 1) or not 1 <= float32_chunks <= 1024:
+        raise SystemExit("--float32-chunks must be a power of two up to 1024")
     f16 = grid_plan("float16", [Grid(num_bits=(4, 8))], chunk_size=1 << 16)
     f32 = grid_plan("float32", [Grid(num_bits=(4, 8), amaxes=(1.0, 0.0123))],
                     chunk_size=1 << 20)
-    return {"float16": (f16, 0), "float32": (f32, f32.chunk_count - float32_chunks)}
+    lo = f32.chunks_per_config + 0x400 - float32_chunks  # chunk 0x400 starts at 2.0
+    return {"float16": (f16, Shard()),
+            "float32": (f32, Shard(lo // float32_chunks + 1, f32.chunk_count // float32_chunks))}
 
 
-def sweep(plan, start: int, *, jobs: int, scheduler: str | None = None,
+class CpuMeter:
+    """CPU seconds of this process and all its descendants (Dask workers, fork servers,
+    supervised workers) over a ``with`` block.
+
+    A process's CPU time is read from the kernel while it lives, every
+    ``interval`` seconds; one that ends between two reads loses at most one
+    interval. (``RUSAGE_CHILDREN`` would miss the supervised workers: their
+    fork server is never waited for.) Unlike wall time, CPU time hardly
+    depends on what else loads the machine, so it is the figure to compare
+    on a shared machine.
+    """
+
+    def __init__(self, interval: float = 0.05):
+        import psutil  # a dependency of distributed
+
+        self.psutil = psutil
+        self.interval = interval
+        self.me = psutil.Process()
+
+    def _read(self) -> dict:
+        seen = {}
+        for process in [self.me, *self.me.children(recursive=True)]:
+            try:
+                times = process.cpu_times()
+                seen[(process.pid, process.create_time())] = times.user + times.system
+            except self.psutil.Error:  # it ended meanwhile
+                pass
+        return seen
+
+    def __enter__(self) -> CpuMeter:
+        import threading
+
+        self.base = self._read()
+        self.last = dict(self.base)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        self.thread.start()
+        return self
+
+    def _poll(self) -> None:
+        import time
+
+        while not self.stop.wait(self.interval):
+            self.last.update(self._read())
+        self.own = time.thread_time()  # the meter's own reading, not the sweep's
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.last.update(self._read())
+        self.seconds = sum(t - self.base.get(key, 0.0) for key, t in self.last.items())
+        self.seconds -= self.own
+
+
+def sweep(plan, shard: Shard, *, jobs: int, scheduler: str | None = None,
           task_chunks: int | None = None) -> dict:
-    report = run_sweep(TARGET, plan, jobs=None if scheduler else jobs, start_chunk=start,
-                       progress=False, scheduler=scheduler, task_chunks=task_chunks)
+    with CpuMeter() as cpu:
+        report = run_sweep(TARGET, plan, jobs=None if scheduler else jobs, shard=shard,
+                           progress=False, scheduler=scheduler, task_chunks=task_chunks)
     assert report.passed, report.verdict  # the torch target conforms: a sweep must pass
-    return {"seconds": report.seconds, "inputs": report.run_inputs,
-            "chunks": report.run_chunks}
+    return {"seconds": report.seconds, "cpu_seconds": cpu.seconds,
+            "inputs": report.run_inputs, "chunks": report.run_chunks}
+
+
+def checker_rate(plan, shard: Shard, chunks: int = 8) -> dict:
+    """Inputs per CPU second of the chunk checker alone, in this process with one torch
+    thread (as in a worker): the steady rate of one worker, with no engine around it."""
+    import torch
+
+    from conformance.sweep.check import ChunkChecker
+    from conformance.targets import load_target, semantics_for
+
+    torch.set_num_threads(1)
+    target = load_target(TARGET)
+    checker = ChunkChecker(target, plan, semantics=semantics_for(target, strict=False))
+    start, end = shard.block(plan.chunk_count)
+    chunks = min(chunks, end - start)
+    checker.check(start)  # warm
+    began = time.process_time()
+    inputs = sum(checker.check(n).inputs for n in range(start, start + chunks))
+    seconds = time.process_time() - began
+    return {"chunks": chunks, "inputs": inputs, "cpu_seconds": seconds,
+            "inputs_per_cpu_second": inputs / seconds}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--float32-chunks", type=int, default=16)
+    parser.add_argument("--float32-chunks", type=int, default=64)
     parser.add_argument("--output", help="JSON path (default benchmarks/results/<host>-grid-<date>.json)")
     args = parser.parse_args(argv)
 
@@ -80,10 +166,14 @@ def main(argv=None) -> int:
         "repeats": args.repeats,
         "target": TARGET,
         "grids": {name: {"configurations_swept": len({plan.chunk(n)[0] for n in range(
-                             start, plan.chunk_count)}),
-                         "chunks": plan.chunk_count - start, "chunk_size": plan.chunk_size}
-                  for name, (plan, start) in plans.items()},
+                             *shard.block(plan.chunk_count))}),
+                         "chunks": len(range(*shard.block(plan.chunk_count))),
+                         "first_chunk": shard.block(plan.chunk_count)[0],
+                         "chunk_size": plan.chunk_size}
+                  for name, (plan, shard) in plans.items()},
         "clusters": {},
+        "checker_alone": {name: checker_rate(plan, shard)
+                          for name, (plan, shard) in plans.items()},
         "runs": {},
     }
     engines: dict[str, dict] = {"local-1": {"jobs": 1}, "local-2": {"jobs": 2}}
@@ -95,23 +185,24 @@ def main(argv=None) -> int:
             clusters.append(cluster)
             address = cluster.cluster.scheduler_address
             started = time.perf_counter() - began
-            plan, start = plans["float32"]
-            cold = sweep(plan, plan.chunk_count - 2 * workers, jobs=workers, scheduler=address)
+            plan, _ = plans["float32"]
+            cold = sweep(plan, Shard(plan.chunk_count // 2, plan.chunk_count // 2), jobs=workers,
+                         scheduler=address)  # the last 2 chunks
             results["clusters"][f"dask-{workers}"] = {
                 "start_seconds": started, "cold_sweep_seconds": cold["seconds"],
                 "cold_sweep_chunks": cold["chunks"]}
             engines[f"dask-{workers}"] = {"jobs": workers, "scheduler": address}
-        for name, (plan, start) in plans.items():
+        for name, (plan, shard) in plans.items():
             runs = results["runs"][name] = {engine: [] for engine in engines}
             runs["dask-2, 1-chunk tasks"] = [] if name == "float16" else None
             for repeat in range(args.repeats):
                 for engine, kwargs in engines.items():
-                    runs[engine].append(sweep(plan, start, **kwargs))
+                    runs[engine].append(sweep(plan, shard, **kwargs))
                     print(f"{name} {engine} run {repeat + 1}: {runs[engine][-1]['seconds']:.2f} s",
                           flush=True)
                 if name == "float16":
                     runs["dask-2, 1-chunk tasks"].append(
-                        sweep(plan, start, task_chunks=1, **engines["dask-2"]))
+                        sweep(plan, shard, task_chunks=1, **engines["dask-2"]))
             if runs["dask-2, 1-chunk tasks"] is None:
                 del runs["dask-2, 1-chunk tasks"]
     finally:
@@ -135,47 +226,53 @@ def summarize(results: dict, plans: dict) -> dict:
     """Medians, the per-turn ratios dask-J / local-J, Dask's cost per task."""
     summary = {}
     for name, runs in results["runs"].items():
-        plan, start = plans[name]
+        plan, shard = plans[name]
+        lo, hi = shard.block(plan.chunk_count)
         inputs = runs["local-1"][0]["inputs"]
         medians = {e: statistics.median(r["seconds"] for r in rs) for e, rs in runs.items()}
+        cpu = {e: statistics.median(r["cpu_seconds"] for r in rs) for e, rs in runs.items()}
         s = summary[name] = {
             "inputs": inputs,
             "median_seconds": medians,
             "inputs_per_s": {e: inputs / t for e, t in medians.items()},
+            "median_cpu_seconds": cpu,
+            # what one dedicated core checks per second: the rate of the scaling model
+            "inputs_per_cpu_second": {e: inputs / t for e, t in cpu.items()},
         }
         for j in (1, 2):
-            turns = [d["seconds"] / lo["seconds"] for d, lo in zip(
-                runs[f"dask-{j}"], runs[f"local-{j}"], strict=True)]
-            s[f"dask_over_local_{j}_workers"] = statistics.median(turns)
-            s[f"dask_over_local_{j}_workers_all_turns"] = turns
+            for measure, key in (("seconds", ""), ("cpu_seconds", "_cpu")):
+                turns = [d[measure] / lo[measure] for d, lo in zip(
+                    runs[f"dask-{j}"], runs[f"local-{j}"], strict=True)]
+                s[f"dask_over_local_{j}_workers{key}"] = statistics.median(turns)
+                s[f"dask_over_local_{j}_workers{key}_all_turns"] = turns
         s["speedup_2_over_1_workers"] = {
             "local": medians["local-1"] / medians["local-2"],
             "dask": medians["dask-1"] / medians["dask-2"]}
         s["dask_tasks_default"] = sum(1 for _ in task_blocks(
-            _todo(plan, start), chunk_size=plan.chunk_size, threads=2))
+            ChunkRanges([(lo, hi)]), chunk_size=plan.chunk_size, threads=2))
         if "dask-2, 1-chunk tasks" in runs:
-            tasks = plan.chunk_count - start
-            extra = medians["dask-2, 1-chunk tasks"] - medians["dask-2"]
-            s["dask_seconds_per_task_2_workers"] = (
-                extra / (tasks - s["dask_tasks_default"]) * 2)  # two workers share the cost
+            more = hi - lo - s["dask_tasks_default"]
+            s["dask_cpu_seconds_per_task"] = (
+                cpu["dask-2, 1-chunk tasks"] - cpu["dask-2"]) / more
+            # two workers share the wall time of the extra tasks
+            s["dask_seconds_per_task_per_worker"] = (
+                medians["dask-2, 1-chunk tasks"] - medians["dask-2"]) / more * 2
     return summary
 
 
-def _todo(plan, start):
-    from conformance.sweep.ranges import ChunkRanges
-
-    return ChunkRanges([(start, plan.chunk_count)])
-
-
 def table(results: dict) -> str:
-    lines = ["| grid | engine | median s | inputs/s | dask / local (median of turns) |",
-             "|---|---|---|---|---|"]
+    lines = ["| grid | engine | median s | inputs/s | median CPU s | inputs/CPU s | "
+             "dask / local, wall (CPU) |", "|---|---|---|---|---|---|---|"]
     for name, s in results["summary"].items():
         for engine, seconds in s["median_seconds"].items():
             j = engine.split("-")[1][:1] if engine.startswith("dask-") else ""
-            ratio = f"{s[f'dask_over_local_{j}_workers']:.2f}" if j and "," not in engine else ""
+            ratio = (f"{s[f'dask_over_local_{j}_workers']:.2f} "
+                     f"({s[f'dask_over_local_{j}_workers_cpu']:.2f})"
+                     if j and "," not in engine else "")
             lines.append(f"| {name} | {engine} | {seconds:.2f} | "
-                         f"{s['inputs_per_s'][engine] / 1e6:,.1f} M | {ratio} |")
+                         f"{s['inputs_per_s'][engine] / 1e6:,.1f} M | "
+                         f"{s['median_cpu_seconds'][engine]:.2f} | "
+                         f"{s['inputs_per_cpu_second'][engine] / 1e6:,.1f} M | {ratio} |")
     return "\n".join(lines)
 
 

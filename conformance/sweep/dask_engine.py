@@ -33,6 +33,7 @@ installed (or on ``PYTHONPATH``) on every worker.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import multiprocessing
@@ -246,7 +247,8 @@ class DaskEngine:
 
         def top_up() -> None:
             """Tasks in flight: two per worker thread, so that none waits for the next."""
-            while pending.count() < 2 * self.threads():
+            wanted = 2 * self.threads()
+            while pending.count() < wanted:
                 block = next(blocks, None)
                 if block is None:
                     return
@@ -271,9 +273,10 @@ class DaskEngine:
         finally:
             futures = list(pending.futures)
             pending.clear()
-            if futures:
-                self.client.cancel(futures)
-            self.client.run(release_pools, run, on_error="ignore")
+            with contextlib.suppress(Exception):  # best effort: the cluster may be gone
+                if futures:
+                    self.client.cancel(futures)
+                self.client.run(release_pools, run, on_error="ignore")
 
     def close(self) -> None:
         self.client.close()

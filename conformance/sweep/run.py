@@ -134,7 +134,7 @@ def run_sweep(target_spec: str, plan: SweepPlan, *, jobs: int | None = None,
     todo = ledger.judged.missing(start, end)
     with contextlib.ExitStack() as stack:
         engine = None
-        if scheduler is not None:
+        if scheduler is not None and len(todo):  # (no cluster to start for nothing)
             from .dask_engine import DaskEngine
 
             engine = DaskEngine(scheduler, workers=jobs)
@@ -163,7 +163,8 @@ def _run(target_spec, plan, ledger, todo, identity, *, engine, resume, jobs, sha
 
     if engine is None:
         jobs = min(jobs or default_jobs(), max(1, len(todo)))
-        name = f"{jobs} local worker process{'es' if jobs > 1 else ''}"
+        name = (f"{jobs} local worker process{'es' if jobs > 1 else ''}" if len(todo)
+                else "none (nothing left to check)")
         results = check_chunks(job, todo.numbers(), jobs=jobs, call_timeout=call_timeout)
     else:
         name = engine.name
