@@ -271,14 +271,20 @@ def _special_amax(draw, amax):
     :func:`without_gated_nan`).
     """
     flat = amax.astype(np.float64).reshape(-1).copy()
-    if flat.size == 0:
+    # A NaN already there (``_nan_beside``) may hide a negative or zero channel: it
+    # stays, or the call would become an error case (a bare negative amax raises).
+    free = np.flatnonzero(~np.isnan(flat))
+    if free.size == 0:
         return amax
+    hidden = free.size < flat.size
     pool = amax_specials(amax.dtype)
-    for _ in range(draw(st.integers(1, min(2, flat.size)), label="special_amax_count")):
-        where = draw(st.integers(0, flat.size - 1), label="special_amax_where")
+    for _ in range(draw(st.integers(1, min(2, free.size)), label="special_amax_count")):
+        where = free[draw(st.integers(0, free.size - 1), label="special_amax_where")]
         flat[where] = draw(st.sampled_from(pool), label="special_amax")
+    if not hidden:  # with the NaN motif drawn, amax.min() is NaN whatever is added
+        flat = without_gated_nan(flat)
     with np.errstate(over="ignore"):
-        return without_gated_nan(flat).reshape(amax.shape).astype(amax.dtype)
+        return flat.reshape(amax.shape).astype(amax.dtype)
 
 
 def without_gated_nan(flat: np.ndarray) -> np.ndarray:
