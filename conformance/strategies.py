@@ -121,6 +121,13 @@ def special_values(dtype, amax: float, bits: int, unsigned: bool, narrow_range: 
 
     ``amax`` is the per-tensor (or one channel's) amax the inputs will meet.
     """
+    return list(_special_values(dtype, amax, bits, unsigned, narrow_range))
+
+
+# Cached: every example of every value property asks for the same few pools again, and
+# building one (ulp steps, 16-bit double-rounding scan) cost more than the call it feeds.
+@functools.lru_cache(maxsize=4096)
+def _special_values(dtype, amax, bits, unsigned, narrow_range) -> tuple[float, ...]:
     min_bound, max_bound = bounds(bits, unsigned, narrow_range)
     max_bound = float(max_bound)
     specials = [0.0, -0.0, math.nan, math.inf, -math.inf, 1.0, -1.0, EPSILON, -EPSILON]
@@ -144,7 +151,7 @@ def special_values(dtype, amax: float, bits: int, unsigned: bool, narrow_range: 
             if dtype.itemsize == 2 and max_bound >= 4:
                 specials += _ulp_neighbours(_upper_half_ties(max_bound, scale), dtype)
             specials += double_rounding_inputs(dtype, scale, max_bound)
-    return [v for v in _in_dtype(specials, dtype)]
+    return tuple(_in_dtype(specials, dtype))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -197,12 +204,17 @@ def exact_ties(dtype, amax: float, bits: int, unsigned: bool, narrow_range: bool
     Only these tell round-half-even from half-away and from truncation; the
     caller draws them often.
     """
+    return list(_exact_ties(dtype, amax, bits, unsigned, narrow_range))
+
+
+@functools.lru_cache(maxsize=4096)
+def _exact_ties(dtype, amax, bits, unsigned, narrow_range) -> tuple[float, ...]:
     max_bound = float(bounds(bits, unsigned, narrow_range)[1])
     if not (amax > EPSILON and math.isfinite(amax) and max_bound > 0):
-        return []
+        return ()
     scale = _scale(max_bound, amax)
     if not 0 < scale < math.inf:
-        return []
+        return ()
     ties = []
     for k in range(int(min(max_bound, 6)) + 1):
         for code in {k, max_bound - k - 1}:
@@ -210,12 +222,17 @@ def exact_ties(dtype, amax: float, bits: int, unsigned: bool, narrow_range: bool
                 for x in _ulp_neighbours([sign * (code + 0.5) / scale], dtype):
                     if x * scale == sign * (code + 0.5):  # exact in float64, so in any dtype
                         ties.append(x)
-    return sorted(set(ties))
+    return tuple(sorted(set(ties)))
 
 
 def fp16_scale_edge(max_bound: float) -> list[float]:
     """float32 amax values around ``max_bound / 65504``: scales just above and below 65504."""
-    return _ulp_neighbours([max_bound / FLOAT16_MAX], np.dtype(np.float32), steps=3)
+    return list(_fp16_scale_edge(max_bound))
+
+
+@functools.lru_cache(maxsize=256)
+def _fp16_scale_edge(max_bound: float) -> tuple[float, ...]:
+    return tuple(_ulp_neighbours([max_bound / FLOAT16_MAX], np.dtype(np.float32), steps=3))
 
 
 def subnormals(dtype) -> tuple[float, float]:
@@ -329,6 +346,7 @@ def incoming_gradient(draw, shape, dtype, label="grad_output"):
         return grad.astype(dtype)
 
 
+@functools.lru_cache(maxsize=256)  # one strategy object per (dtype, bound): see _elements
 def amax_values(dtype=np.float32, max_bound: float = 127.0):
     """One amax value: the thresholds, subnormals, 1, huge, random, or an exact-scale one.
 
@@ -370,16 +388,8 @@ def input_array(draw, shape, dtype, amaxes, bits, unsigned, narrow_range, label=
     # A NaN amax adds no special values (as 0 does); dropping it keeps the draws the
     # same in every process (a set of NaNs has no stable order).
     amaxes = [a for a in amaxes if not math.isnan(a)] or [0.0]
-    pool = []
-    for a in sorted(set(amaxes))[:4]:
-        pool += special_values(dtype, a, bits, unsigned, narrow_range)
-    pool = _distinct(pool)
-    ties = _distinct(t for a in sorted(set(amaxes))[:4]
-                     for t in exact_ties(dtype, a, bits, unsigned, narrow_range))
-    random = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64)
-    scaled = st.floats(-1.0, 1.0, allow_nan=False).map(lambda v: v * max(amaxes + [1.0]) * 1.2)
-    element = st.one_of(st.sampled_from(pool), st.sampled_from(pool),
-                        st.sampled_from(ties or pool), random, scaled)
+    element = _elements(dtype, tuple(sorted(set(amaxes))[:4]), max(amaxes + [1.0]), bits,
+                        unsigned, narrow_range)
     values = draw(hnp.arrays(np.float64, shape, elements=element), label=label)
     with np.errstate(over="ignore", invalid="ignore"):
         arr = values.astype(dtype)
@@ -391,6 +401,23 @@ def input_array(draw, shape, dtype, amaxes, bits, unsigned, narrow_range, label=
         arr = _nan_beside(draw, arr, [-1.0, -EPSILON, -math.inf, -0.5],
                           "nan_hides_negative")  # SPEC 2.1
     return arr
+
+
+_RANDOM = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64)
+
+
+# Cached, as strategies are immutable: Hypothesis validates every new strategy object on
+# its first draw, which made building these per example a fifth of a value property's time.
+@functools.lru_cache(maxsize=1024)
+def _elements(dtype, amaxes: tuple, largest: float, bits, unsigned, narrow_range):
+    """One input element: the specials and exact ties of ``amaxes``, or random values."""
+    pool = _distinct(v for a in amaxes for v in _special_values(dtype, a, bits, unsigned,
+                                                                 narrow_range))
+    ties = _distinct(t for a in amaxes for t in _exact_ties(dtype, a, bits, unsigned,
+                                                             narrow_range))
+    scaled = st.floats(-1.0, 1.0, allow_nan=False).map(lambda v: v * largest * 1.2)
+    return st.one_of(st.sampled_from(pool), st.sampled_from(pool),
+                     st.sampled_from(ties or pool), _RANDOM, scaled)
 
 
 def _nan_beside(draw, arr, values, label):
@@ -517,7 +544,13 @@ def _large_shape(draw, shape, axis):
     return tuple(dims)
 
 
-def _spread_ties(dtype, amaxes, bits, unsigned, narrow):
+def _spread_ties(dtype, amaxes, bits, unsigned, narrow) -> np.ndarray:
+    return np.asarray(_spread_ties_of(dtype, tuple(sorted(set(amaxes))[:2]), bits, unsigned,
+                                      narrow), dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=1024)
+def _spread_ties_of(dtype, amaxes, bits, unsigned, narrow) -> tuple[float, ...]:
     """Near .5 ties (with ulp neighbours) at 32 codes spread over the whole range.
 
     A large input has room for them, and a size-dependent path that computes
@@ -525,7 +558,7 @@ def _spread_ties(dtype, amaxes, bits, unsigned, narrow):
     """
     max_bound = float(bounds(bits, unsigned, narrow)[1])
     out = []
-    for amax in sorted(set(amaxes))[:2]:
+    for amax in amaxes:
         if not (amax > EPSILON and math.isfinite(amax) and max_bound > 0):
             continue
         scale = _scale(max_bound, amax)
@@ -535,7 +568,7 @@ def _spread_ties(dtype, amaxes, bits, unsigned, narrow):
             # product lands a hair from the tie.
             out += _ulp_neighbours([s * (k + 0.5) / scale for k in codes for s in (1, -1)],
                                    dtype, steps=8 if dtype.itemsize == 2 else 2)
-    return np.asarray(out, dtype=np.float64)
+    return tuple(out)
 
 
 #: How often :func:`_tail_block` repeats its period of 7 (coprime with every power of

@@ -236,29 +236,41 @@ def _on_torch_stream(cupy, device):
     return stack
 
 
-def _prepare(inputs, amax, num_bits, unsigned, narrow_range):
-    """Checks in the article's order, then the plan; raises as the article does."""
-    _check_tensor(inputs, "inputs")
-    _check_tensor(amax, "amax")
-    _check_device(inputs)
-    amax = amax.to(inputs.device)  # a CPU amax (one small copy) is accepted, as PyTorch does
-    # SPEC 2.1 / 2.3 on the host, with torch reductions: min() propagates NaN (so a
-    # tensor holding a NaN never raises here) and raises RuntimeError when empty.
-    if unsigned and inputs.min() < 0:
-        raise TypeError("Negative values encountered in unsigned quantization.")
-    min_amax = amax.min()
-    if min_amax < 0:
-        raise ValueError("Negative values in amax")
-    try:
-        shape = torch.broadcast_shapes(inputs.shape, amax.shape)
-    except RuntimeError:
-        # After the checks above, and a RuntimeError, as ``inputs * scale`` raises it.
-        raise RuntimeError(
-            f"amax of shape {tuple(amax.shape)} does not broadcast against inputs of "
-            f"shape {tuple(inputs.shape)} (PyTorch rules: trailing dimensions align)."
-        ) from None
-    plan = launch_plan(inputs, amax, num_bits, unsigned, narrow_range, min_amax=min_amax)
-    return amax, tuple(shape), plan
+def prepare_with(check_device):
+    """``prepare`` for :func:`kernel_api`: the host-side checks in the article's order, then
+    the launch plan. Shared by every kernel over :func:`launch_plan` (CuPy, Triton); only
+    where the inputs must live differs (``check_device(inputs)`` raises otherwise)."""
+
+    def prepare(inputs, amax, num_bits, unsigned, narrow_range):
+        _check_tensor(inputs, "inputs")
+        _check_tensor(amax, "amax")
+        check_device(inputs)
+        # A CPU amax (one small copy) is accepted, as PyTorch does; forward runs without
+        # autograd, so detaching changes nothing but says the kernel reads bits only.
+        amax = amax.detach().to(inputs.device)
+        # SPEC 2.1 / 2.3 on the host, with torch reductions: min() propagates NaN (so a
+        # tensor holding a NaN never raises here) and raises RuntimeError when empty.
+        if unsigned and inputs.min() < 0:
+            raise TypeError("Negative values encountered in unsigned quantization.")
+        min_amax = amax.min()
+        if min_amax < 0:
+            raise ValueError("Negative values in amax")
+        try:
+            shape = torch.broadcast_shapes(inputs.shape, amax.shape)
+        except RuntimeError:
+            # After the checks above, and a RuntimeError, as ``inputs * scale`` raises it.
+            raise RuntimeError(
+                f"amax of shape {tuple(amax.shape)} does not broadcast against inputs of "
+                f"shape {tuple(inputs.shape)} (PyTorch rules: trailing dimensions align)."
+            ) from None
+        plan = launch_plan(inputs, amax, num_bits, unsigned, narrow_range, min_amax=min_amax)
+        return amax, tuple(shape), plan
+
+    return prepare
+
+
+# Looked up at each call (not bound now), so a test can run the host loop on CPU tensors.
+_prepare = prepare_with(lambda inputs: _check_device(inputs))
 
 
 def _quantize(inputs, amax, shape, plan, *, fake):

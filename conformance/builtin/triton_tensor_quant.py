@@ -44,7 +44,7 @@ from conformance.adapters import require, triton_before_tensorflow
 from reference.descriptor import QuantDescriptor, ScaledQuantDescriptor
 
 from ._kernel_api import kernel_api
-from .cupy_tensor_quant import DTYPE_CODES, _broadcast_strides, _check_tensor, launch_plan
+from .cupy_tensor_quant import DTYPE_CODES, _broadcast_strides, prepare_with
 
 _GPU = torch.cuda.is_available() and os.environ.get("TRITON_INTERPRET", "0") in ("", "0")
 if not _GPU:
@@ -236,32 +236,14 @@ def _grid(n):
     return (max(1, triton.cdiv(n, _BLOCK)),)
 
 
-def _prepare(inputs, amax, num_bits, unsigned, narrow_range):
-    """Checks in the article's order, then the plan; raises as the article does."""
-    _check_tensor(inputs, "inputs")
-    _check_tensor(amax, "amax")
+def _check_device(inputs):
     expected = "cuda" if _GPU else "cpu"
     if inputs.device.type != expected:
         raise ValueError(f"the triton target runs on {expected} tensors here, got inputs on "
                          f"{inputs.device}: move them with .to({expected!r}).")
-    amax = amax.detach().to(inputs.device)
-    # SPEC 2.1 / 2.3 with torch reductions: min() propagates NaN (a tensor holding a NaN
-    # never raises here) and raises RuntimeError when empty.
-    if unsigned and inputs.min() < 0:
-        raise TypeError("Negative values encountered in unsigned quantization.")
-    min_amax = amax.min()
-    if min_amax < 0:
-        raise ValueError("Negative values in amax")
-    try:
-        shape = torch.broadcast_shapes(inputs.shape, amax.shape)
-    except RuntimeError:
-        # After the checks above, and a RuntimeError, as ``inputs * scale`` raises it.
-        raise RuntimeError(
-            f"amax of shape {tuple(amax.shape)} does not broadcast against inputs of "
-            f"shape {tuple(inputs.shape)} (PyTorch rules: trailing dimensions align)."
-        ) from None
-    plan = launch_plan(inputs, amax, num_bits, unsigned, narrow_range, min_amax=min_amax)
-    return amax, tuple(shape), plan
+
+
+_prepare = prepare_with(_check_device)
 
 
 def _codes(plan):

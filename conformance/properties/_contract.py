@@ -14,14 +14,16 @@ from hypothesis import settings
 
 from ..oracle import returned_tensors
 from ..repro import call_snippet
+from ..targets import checked_functions
 from ._base import run_examples
 
 __all__ = ["call_text", "examples", "fail", "functions", "readable_amax", "results", "shared_with"]
 
 
 def functions(ctx) -> list[str]:
-    """fake_tensor_quant always; tensor_quant too where the target exposes it."""
-    return ["fake_tensor_quant"] + (["tensor_quant"] if ctx.target.tensor_quant else [])
+    """The functions a contract check calls: the target's checked functions (one rule,
+    in :func:`conformance.targets.checked_functions`)."""
+    return checked_functions(ctx.target)
 
 
 def examples(ctx, strategy, body, *, share: float, minimum: int = 8) -> None:
