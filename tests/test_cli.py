@@ -76,6 +76,20 @@ def test_failures_are_reported_exported_and_replayed(tmp_path):
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
 
 
+def test_export_into_a_foreign_file_exits_2_and_leaves_it(tmp_path):
+    vectors = tmp_path / "failures"
+    vectors.mkdir()
+    foreign = vectors / "failures_tests_targets_engine_full_range.json"  # not a vector file
+    foreign.write_text("{}")
+    done = conformance("run", "--target", "tests.targets.engine.full_range", "--profile",
+                       "quick", "--property", "quant_per_tensor", "--export-failures",
+                       str(vectors))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--export-failures:" in done.stderr and "not" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert foreign.read_text() == "{}"
+
+
 def test_replay_of_a_missing_folder_exits_2(tmp_path):
     done = conformance("replay", str(tmp_path / "none"), "--target", "torch")
     assert done.returncode == 2 and "no vector folder" in done.stderr

@@ -112,3 +112,5 @@ def _write_outputs(args, reports) -> None:
                   + (f": {', '.join(str(p) for p in paths)}" if paths else ""))
     except OSError as exc:  # checked up front; the disk can still fill or a folder vanish
         raise UsageError(f"cannot write the run's output: {exc}") from None
+    except ValueError as exc:  # vectors.io.VectorFormatError: e.g. a foreign file in the way
+        raise UsageError(f"--export-failures: {exc}") from None
