@@ -19,7 +19,7 @@ import reference
 from conformance.builtin import cupy_tensor_quant as kernel
 from conformance.compare import first_mismatch
 from conformance.convert import to_torch
-from conformance.strategies_fp8 import exhaustive_calls
+from conformance.strategies.fp8 import exhaustive_calls
 
 from . import test_cuda_compile
 

@@ -234,7 +234,7 @@ def test_torch_target_matches_the_reference_on_every_16_bit_e4m3_input():
     from conformance.builtin import torch_tensor_quant as impl
     from conformance.compare import first_mismatch
     from conformance.convert import to_numpy, to_torch
-    from conformance.strategies_fp8 import exhaustive_calls
+    from conformance.strategies.fp8 import exhaustive_calls
 
     for call in exhaustive_calls():
         amax = call.inputs.get("amax")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-from ..strategies_affine import affine_calls, grid_calls
+from ..strategies.affine import affine_calls, grid_calls
 from ._base import Property
 from ._section6 import check_calls
 

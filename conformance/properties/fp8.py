@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from ..strategies_fp8 import e4m3_calls, exhaustive_calls
+from ..strategies.fp8 import e4m3_calls, exhaustive_calls
 from ._base import Property
 from ._section6 import check_calls
 

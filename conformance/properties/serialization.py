@@ -30,7 +30,7 @@ from vectors.expect import (
 )
 
 from ..compare import first_mismatch
-from ..strategies_descriptor import FIXED_KWARGS, FIXED_YAML, descriptor_kwargs, yaml_documents
+from ..strategies.descriptor import FIXED_KWARGS, FIXED_YAML, descriptor_kwargs, yaml_documents
 from ._base import Property, run_examples
 from ._section6 import fewer_examples
 

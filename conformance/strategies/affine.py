@@ -26,9 +26,9 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from .section6_calls import Call
-from .strategies import DTYPES, _in_dtype, _ulp_neighbours
-from .strategies_section6 import LAYOUTS, SEEDS, array_from_pool, forward_grads
+from ..section6_calls import Call
+from . import DTYPES, _in_dtype, _ulp_neighbours
+from .section6 import LAYOUTS, SEEDS, array_from_pool, forward_grads
 
 __all__ = ["RANGE_KINDS", "affine_calls", "affine_num_bits", "affine_ranges", "grid_calls"]
 

@@ -8,7 +8,9 @@ and their one-ulp neighbours, the clamp bounds and just beyond them, the
 2**63 (undefined float->int casts), NaN, +-inf, +-0 and subnormals.
 
 Everything returns NumPy arrays (bfloat16 via ml_dtypes); the properties
-turn them into tensors.
+turn them into tensors. This package holds the symmetric calls of SPEC
+sections 2-4; the submodules those of section 6 (``affine``, ``fp8``,
+``descriptor``, with ``section6`` what they share).
 """
 
 from __future__ import annotations

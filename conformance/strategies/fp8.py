@@ -22,9 +22,9 @@ from hypothesis.extra import numpy as hnp
 
 from reference import BFLOAT16, E4M3_MAX, EPSILON
 
-from .section6_calls import Call
-from .strategies import DTYPES
-from .strategies_section6 import LAYOUTS, SEEDS, array_from_pool, forward_grads
+from ..section6_calls import Call
+from . import DTYPES
+from .section6 import LAYOUTS, SEEDS, array_from_pool, forward_grads
 
 __all__ = ["E4M3_GRID", "e4m3_calls", "e4m3_pool", "exhaustive_calls"]
 
