@@ -44,6 +44,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks.cpu_meter import CpuMeter  # noqa: E402
 from conformance.sweep import Grid, Shard, grid_plan, run_sweep  # noqa: E402
 from conformance.sweep.dask_engine import DaskEngine, task_blocks  # noqa: E402
 from conformance.sweep.ranges import ChunkRanges  # noqa: E402
@@ -62,60 +63,6 @@ def grids(float32_chunks: int) -> dict:
     lo = f32.chunks_per_config + 0x400 - float32_chunks  # chunk 0x400 starts at 2.0
     return {"float16": (f16, Shard()),
             "float32": (f32, Shard(lo // float32_chunks + 1, f32.chunk_count // float32_chunks))}
-
-
-class CpuMeter:
-    """CPU seconds of this process and all its descendants (Dask workers, fork servers,
-    supervised workers) over a ``with`` block.
-
-    A process's CPU time is read from the kernel while it lives, every
-    ``interval`` seconds; one that ends between two reads loses at most one
-    interval. (``RUSAGE_CHILDREN`` would miss the supervised workers: their
-    fork server is never waited for.) Unlike wall time, CPU time hardly
-    depends on what else loads the machine, so it is the figure to compare
-    on a shared machine.
-    """
-
-    def __init__(self, interval: float = 0.05):
-        import psutil  # a dependency of distributed
-
-        self.psutil = psutil
-        self.interval = interval
-        self.me = psutil.Process()
-
-    def _read(self) -> dict:
-        seen = {}
-        for process in [self.me, *self.me.children(recursive=True)]:
-            try:
-                times = process.cpu_times()
-                seen[(process.pid, process.create_time())] = times.user + times.system
-            except self.psutil.Error:  # it ended meanwhile
-                pass
-        return seen
-
-    def __enter__(self) -> CpuMeter:
-        import threading
-
-        self.base = self._read()
-        self.last = dict(self.base)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._poll, daemon=True)
-        self.thread.start()
-        return self
-
-    def _poll(self) -> None:
-        import time
-
-        while not self.stop.wait(self.interval):
-            self.last.update(self._read())
-        self.own = time.thread_time()  # the meter's own reading, not the sweep's
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.thread.join()
-        self.last.update(self._read())
-        self.seconds = sum(t - self.base.get(key, 0.0) for key, t in self.last.items())
-        self.seconds -= self.own
 
 
 def sweep(plan, shard: Shard, *, jobs: int, scheduler: str | None = None,
