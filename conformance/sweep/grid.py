@@ -113,7 +113,8 @@ class Grid:
         return dataclasses.replace(self, **filled)
 
     def _needed_for_float32(self, field: str, function: SweepFunction) -> str:
-        what = {"amaxes": ("amax values", "amax = [1.0]", "--amax A (e.g. --amax 1.0"
+        what = {"amaxes": ("amax values", 'amax = [1.0] or amax_file = "amax.npy"',
+                           "--amax A (e.g. --amax 1.0"
                            + (", or --amax none" if function.name == "scaled_e4m3" else "")
                            + ")"),
                 "ranges": ("ranges", "ranges = [[-1.0, 1.0]]", "--min-max MIN MAX (e.g. "
