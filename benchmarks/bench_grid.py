@@ -20,7 +20,7 @@ Each cluster does one sweep first (timed as ``cold``: its workers' fork
 servers import torch), then the engines take turns, run after run, so that
 whatever else loads the machine loads them alike; the overhead of Dask is
 the ratio dask-J / local-J of each turn, reported as the median, in wall
-time and in CPU time (``CpuMeter``: on a shared machine the CPU time is the
+time and in CPU time (``measure.CpuMeter``: on a shared machine the CPU time is the
 steadier figure, and inputs per CPU second is what a dedicated core would
 check). Also measured: the chunk checker alone in this process (the
 steady rate of one worker, no engine), Dask's cost per task (the same float16 grid in
@@ -44,7 +44,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.cpu_meter import CpuMeter  # noqa: E402
+from benchmarks.measure import CpuMeter, checker_rate  # noqa: E402
 from conformance.sweep import Grid, Shard, grid_plan, run_sweep  # noqa: E402
 from conformance.sweep.dask_engine import DaskEngine, task_blocks  # noqa: E402
 from conformance.sweep.ranges import ChunkRanges  # noqa: E402
@@ -75,27 +75,6 @@ def sweep(plan, shard: Shard, *, jobs: int, scheduler: str | None = None,
             "inputs": report.run_inputs, "chunks": report.run_chunks}
 
 
-def checker_rate(plan, shard: Shard, chunks: int = 8) -> dict:
-    """Inputs per CPU second of the chunk checker alone, in this process with one torch
-    thread (as in a worker): the steady rate of one worker, with no engine around it."""
-    import torch
-
-    from conformance.sweep.check import ChunkChecker
-    from conformance.targets import load_target, semantics_for
-
-    torch.set_num_threads(1)
-    target = load_target(TARGET)
-    checker = ChunkChecker(target, plan, semantics=semantics_for(target, strict=False))
-    start, end = shard.block(plan.chunk_count)
-    chunks = min(chunks, end - start)
-    checker.check(start)  # warm
-    began = time.process_time()
-    inputs = sum(checker.check(n).inputs for n in range(start, start + chunks))
-    seconds = time.process_time() - began
-    return {"chunks": chunks, "inputs": inputs, "cpu_seconds": seconds,
-            "inputs_per_cpu_second": inputs / seconds}
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -119,7 +98,7 @@ def main(argv=None) -> int:
                          "chunk_size": plan.chunk_size}
                   for name, (plan, shard) in plans.items()},
         "clusters": {},
-        "checker_alone": {name: checker_rate(plan, shard)
+        "checker_alone": {name: checker_rate(TARGET, plan, shard)
                           for name, (plan, shard) in plans.items()},
         "runs": {},
     }

@@ -13,7 +13,7 @@ Measures, each as the median of ``--repeats`` runs:
   it can be copied.
 
 CPU seconds are those of the sweep command and every process it starts
-(``benchmarks/cpu_meter.CpuMeter``: its fork server and supervised
+(``benchmarks/measure.CpuMeter``: its fork server and supervised
 workers, which ``RUSAGE_CHILDREN`` never saw).
 
 Writes ``benchmarks/results/<host>-<date>.json`` and prints a table.
@@ -26,7 +26,9 @@ bfloat16 grids of each, median of ``--repeats``, and the float32 sweep of
 all 2**32 patterns of one configuration estimated from shards (each
 ``--float32-shard K/N`` is checked once, end to end; the estimate is
 2**32 over the shards' inputs per second inside the sweep, whose own
-start-up is paid once per sweep). It writes
+start-up is paid once per sweep), and from the chunk checker alone (CPU
+seconds per input in this process, one torch thread: no start-up at all).
+It writes
 ``<host>-section6-<date>.json``; ``benchmarks/section6_sweeps.md`` reads
 its figures.
 
@@ -54,7 +56,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.cpu_meter import CpuMeter  # noqa: E402
+from benchmarks.measure import CpuMeter, checker_rate  # noqa: E402
 
 _CHUNK = 1 << 20
 _AMAX = np.array(1.0, dtype=np.float32)
@@ -217,6 +219,14 @@ _FLOAT32_CONFIG = {"fake_affine_tensor_quant": ["--min-max", "-1", "1"],
                    "scaled_e4m3": ["--amax", "448"]}
 
 
+def _float32_grid(function: str):
+    """The one float32 configuration of ``function``, as ``_FLOAT32_CONFIG``'s flags say."""
+    from conformance.sweep import Grid
+
+    return {"fake_affine_tensor_quant": Grid(ranges=((-1.0, 1.0),)),
+            "scaled_e4m3": Grid(amaxes=(448.0,))}[function]
+
+
 def _write(results: dict, output: str | None, now, kind: str) -> str:
     """Record the end load and write ``results`` (default ``results/<host><kind>-<date>.json``)."""
     results["load_average_at_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
@@ -244,7 +254,8 @@ def _machine(now, args) -> dict:
 def section6_main(args) -> int:
     """``--function``: the full 16-bit sweeps of each function, and the float32 estimate."""
     now = datetime.datetime.now(datetime.timezone.utc)
-    results = {**_machine(now, args), "sweeps": {}, "float32_estimates": {}}
+    results = {**_machine(now, args), "sweeps": {}, "float32_estimates": {},
+               "checker_alone_16_bit": {}}
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
     for function in args.function:
         base = ["--target", "torch", "--function", function, *jobs]
@@ -255,6 +266,17 @@ def section6_main(args) -> int:
         for shard in args.float32_shard:
             shards[shard] = sweep(base + ["--dtype", "float32", *_FLOAT32_CONFIG[function],
                                           "--shard", shard], 1)
+        from conformance.sweep import Grid, Shard, grid_plan
+
+        plan = grid_plan("float32", [_float32_grid(function)], chunk_size=1 << 20,
+                         function=function)
+        alone = {shard: checker_rate("torch", plan, Shard.parse(shard))
+                 for shard in args.float32_shard}
+        rate = (sum(a["inputs"] for a in alone.values())
+                / sum(a["cpu_seconds"] for a in alone.values()))
+        sixteen = {dtype: checker_rate("torch", grid_plan(dtype, [Grid()], chunk_size=1 << 16,
+                                                          function=function), Shard(), 32)
+                   for dtype in ("float16", "bfloat16")}
         inputs = sum(s["inputs"] for s in shards.values())
         in_sweep = sum(s["seconds_in_sweep"] for s in shards.values())
         cpu = sum(s["cpu_seconds"] for s in shards.values())
@@ -266,7 +288,11 @@ def section6_main(args) -> int:
             "estimated_seconds_2_32": (1 << 32) * in_sweep / inputs,
             # CPU seconds per input (start-up included: an upper bound per input)
             "estimated_cpu_seconds_2_32": (1 << 32) * cpu / inputs,
+            # the chunk checker alone on the shards' first chunks: no start-up
+            "checker_alone": alone,
+            "checker_alone_cpu_seconds_2_32": (1 << 32) / rate,
         }
+        results["checker_alone_16_bit"][function] = sixteen
     path = _write(results, args.output, now, "-section6")
     for name, s in results["sweeps"].items():
         print(f"sweep {name}: {s['configurations']} configurations, {s['inputs']:,} inputs, "
@@ -275,7 +301,12 @@ def section6_main(args) -> int:
     for name, e in results["float32_estimates"].items():
         print(f"float32 {name} ({e['configuration']}): from {e['inputs_measured']:,} inputs, "
               f"2**32 estimated at {e['estimated_seconds_2_32'] / 60:.0f} min wall here, "
-              f"{e['estimated_cpu_seconds_2_32'] / 60:.0f} CPU min")
+              f"{e['estimated_cpu_seconds_2_32'] / 60:.0f} CPU min with start-up, "
+              f"{e['checker_alone_cpu_seconds_2_32'] / 60:.1f} CPU min for the checker alone")
+    for name, per in results["checker_alone_16_bit"].items():
+        for dtype, a in per.items():
+            print(f"checker alone, {name} {dtype}: {a['inputs_per_cpu_second'] / 1e6:.1f} M "
+                  "inputs per CPU s")
     print(f"load average {results['load_average_at_start']} -> {results['load_average_at_end']}")
     print(f"written to {path}")
     return 0

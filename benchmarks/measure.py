@@ -1,15 +1,16 @@
-"""CPU seconds of a process tree over a block: the benchmarks' one meter (a helper module).
+"""What the sweep benchmarks measure with: CPU seconds of a process tree, the checker's rate.
 
 ``resource.getrusage(RUSAGE_CHILDREN)`` under-counts a sweep: it adds a
 child's time only once the child is waited for, and the supervised workers
 are children of the sweep's fork server, which nobody waits for before the
 sweep ends. ``CpuMeter`` reads every descendant's time from the kernel
-while it lives instead.
+while it lives instead. ``checker_rate`` times the chunk checker alone, in
+this process: the steady rate of one worker, free of start-up costs.
 """
 
 from __future__ import annotations
 
-__all__ = ["CpuMeter"]
+__all__ = ["CpuMeter", "checker_rate"]
 
 
 class CpuMeter:
@@ -64,3 +65,26 @@ class CpuMeter:
         self.last.update(self._read())
         self.seconds = sum(t - self.base.get(key, 0.0) for key, t in self.last.items())
         self.seconds -= self.own
+
+
+def checker_rate(target_spec: str, plan, shard, chunks: int = 8) -> dict:
+    """Inputs per CPU second of the chunk checker alone, in this process with one torch
+    thread (as in a worker): the steady rate of one worker, with no engine around it."""
+    import time
+
+    import torch
+
+    from conformance.sweep.check import ChunkChecker
+    from conformance.targets import load_target, semantics_for
+
+    torch.set_num_threads(1)
+    target = load_target(target_spec)
+    checker = ChunkChecker(target, plan, semantics=semantics_for(target, strict=False))
+    start, end = shard.block(plan.chunk_count)
+    chunks = min(chunks, end - start)
+    checker.check(start)  # warm
+    began = time.process_time()
+    inputs = sum(checker.check(n).inputs for n in range(start, start + chunks))
+    seconds = time.process_time() - began
+    return {"chunks": chunks, "inputs": inputs, "cpu_seconds": seconds,
+            "inputs_per_cpu_second": inputs / seconds}
