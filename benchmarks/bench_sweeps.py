@@ -36,7 +36,9 @@ its figures.
 (``sweep --device cuda --dtype float32 --amax 1.0``, CuPy reference) against
 the ``torch`` and ``cupy`` targets on cuda, end to end, and the GPU's
 device-to-device copy bandwidth as the limit; it writes
-``<host>-cuda-<date>.json``.
+``<host>-cuda-<date>.json``; with ``--function`` it times those functions'
+float32 sweeps on the GPU instead (not run yet: no GPU was lent when they
+were added).
 """
 
 from __future__ import annotations
@@ -352,10 +354,14 @@ def cuda_main(args) -> int:
         results["gpu_memory_copy"] = _gpu_copy_bandwidth(max(args.repeats, 5))
     except Exception as exc:  # no CuPy: the sweeps below say why too
         results["gpu_memory_copy"] = {"error": f"{type(exc).__name__}: {exc}"}
-    for target in ("torch", "cupy"):
-        run = sweep(["--target", target, "--device", "cuda", "--dtype", "float32",
-                     "--amax", "1.0"], args.repeats)
-        results["sweeps"][f"float32-cuda-{target}"] = run
+    # --function: the float32 sweep of each function's one configuration instead
+    functions = {f: ["--function", f, *_FLOAT32_CONFIG[f]] for f in args.function or ()} or {
+        "": ["--amax", "1.0"]}
+    for function, flags in functions.items():
+        for target in ("torch", "cupy"):
+            run = sweep(["--target", target, "--device", "cuda", "--dtype", "float32", *flags],
+                        args.repeats)
+            results["sweeps"][f"{function + '-' if function else ''}float32-cuda-{target}"] = run
     path = args.output or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "results",
         f"{platform.node() or 'host'}-cuda-{now:%Y%m%dT%H%M%SZ}.json",
