@@ -20,7 +20,7 @@ Each cluster does one sweep first (timed as ``cold``: its workers' fork
 servers import torch), then the engines take turns, run after run, so that
 whatever else loads the machine loads them alike; the overhead of Dask is
 the ratio dask-J / local-J of each turn, reported as the median, in wall
-time and in CPU time (``CpuMeter``: on a shared machine the CPU time is the
+time and in CPU time (``measure.CpuMeter``: on a shared machine the CPU time is the
 steadier figure, and inputs per CPU second is what a dedicated core would
 check). Also measured: the chunk checker alone in this process (the
 steady rate of one worker, no engine), Dask's cost per task (the same float16 grid in
@@ -44,6 +44,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks.measure import CpuMeter, checker_rate  # noqa: E402
 from conformance.sweep import Grid, Shard, grid_plan, run_sweep  # noqa: E402
 from conformance.sweep.dask_engine import DaskEngine, task_blocks  # noqa: E402
 from conformance.sweep.ranges import ChunkRanges  # noqa: E402
@@ -64,60 +65,6 @@ def grids(float32_chunks: int) -> dict:
             "float32": (f32, Shard(lo // float32_chunks + 1, f32.chunk_count // float32_chunks))}
 
 
-class CpuMeter:
-    """CPU seconds of this process and all its descendants (Dask workers, fork servers,
-    supervised workers) over a ``with`` block.
-
-    A process's CPU time is read from the kernel while it lives, every
-    ``interval`` seconds; one that ends between two reads loses at most one
-    interval. (``RUSAGE_CHILDREN`` would miss the supervised workers: their
-    fork server is never waited for.) Unlike wall time, CPU time hardly
-    depends on what else loads the machine, so it is the figure to compare
-    on a shared machine.
-    """
-
-    def __init__(self, interval: float = 0.05):
-        import psutil  # a dependency of distributed
-
-        self.psutil = psutil
-        self.interval = interval
-        self.me = psutil.Process()
-
-    def _read(self) -> dict:
-        seen = {}
-        for process in [self.me, *self.me.children(recursive=True)]:
-            try:
-                times = process.cpu_times()
-                seen[(process.pid, process.create_time())] = times.user + times.system
-            except self.psutil.Error:  # it ended meanwhile
-                pass
-        return seen
-
-    def __enter__(self) -> CpuMeter:
-        import threading
-
-        self.base = self._read()
-        self.last = dict(self.base)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._poll, daemon=True)
-        self.thread.start()
-        return self
-
-    def _poll(self) -> None:
-        import time
-
-        while not self.stop.wait(self.interval):
-            self.last.update(self._read())
-        self.own = time.thread_time()  # the meter's own reading, not the sweep's
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.thread.join()
-        self.last.update(self._read())
-        self.seconds = sum(t - self.base.get(key, 0.0) for key, t in self.last.items())
-        self.seconds -= self.own
-
-
 def sweep(plan, shard: Shard, *, jobs: int, scheduler: str | None = None,
           task_chunks: int | None = None) -> dict:
     with CpuMeter() as cpu:
@@ -126,27 +73,6 @@ def sweep(plan, shard: Shard, *, jobs: int, scheduler: str | None = None,
     assert report.passed, report.verdict  # the torch target conforms: a sweep must pass
     return {"seconds": report.seconds, "cpu_seconds": cpu.seconds,
             "inputs": report.run_inputs, "chunks": report.run_chunks}
-
-
-def checker_rate(plan, shard: Shard, chunks: int = 8) -> dict:
-    """Inputs per CPU second of the chunk checker alone, in this process with one torch
-    thread (as in a worker): the steady rate of one worker, with no engine around it."""
-    import torch
-
-    from conformance.sweep.check import ChunkChecker
-    from conformance.targets import load_target, semantics_for
-
-    torch.set_num_threads(1)
-    target = load_target(TARGET)
-    checker = ChunkChecker(target, plan, semantics=semantics_for(target, strict=False))
-    start, end = shard.block(plan.chunk_count)
-    chunks = min(chunks, end - start)
-    checker.check(start)  # warm
-    began = time.process_time()
-    inputs = sum(checker.check(n).inputs for n in range(start, start + chunks))
-    seconds = time.process_time() - began
-    return {"chunks": chunks, "inputs": inputs, "cpu_seconds": seconds,
-            "inputs_per_cpu_second": inputs / seconds}
 
 
 def main(argv=None) -> int:
@@ -172,7 +98,7 @@ def main(argv=None) -> int:
                          "chunk_size": plan.chunk_size}
                   for name, (plan, shard) in plans.items()},
         "clusters": {},
-        "checker_alone": {name: checker_rate(plan, shard)
+        "checker_alone": {name: checker_rate(TARGET, plan, shard)
                           for name, (plan, shard) in plans.items()},
         "runs": {},
     }

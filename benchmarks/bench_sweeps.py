@@ -12,15 +12,33 @@ Measures, each as the median of ``--repeats`` runs:
   limit any sweep is bound by: a float32 input cannot be checked faster than
   it can be copied.
 
+CPU seconds are those of the sweep command and every process it starts
+(``benchmarks/measure.CpuMeter``: its fork server and supervised
+workers, which ``RUSAGE_CHILDREN`` never saw).
+
 Writes ``benchmarks/results/<host>-<date>.json`` and prints a table.
 Usage: ``python benchmarks/bench_sweeps.py [--repeats 3] [--inputs 100000000]
 [--skip-float32]``.
+
+``--function fake_affine_tensor_quant scaled_e4m3`` instead measures those
+functions' sweeps (``sweep --function``): the full default float16 and
+bfloat16 grids of each, median of ``--repeats``, and the float32 sweep of
+all 2**32 patterns of one configuration estimated from shards (each
+``--float32-shard K/N`` is checked once, end to end; the estimate is
+2**32 over the shards' inputs per second inside the sweep, whose own
+start-up is paid once per sweep), and from the chunk checker alone (CPU
+seconds per input in this process, one torch thread: no start-up at all).
+It writes
+``<host>-section6-<date>.json``; ``benchmarks/section6_sweeps.md`` reads
+its figures.
 
 ``--device cuda`` instead times the GPU float32 sweep of one configuration
 (``sweep --device cuda --dtype float32 --amax 1.0``, CuPy reference) against
 the ``torch`` and ``cupy`` targets on cuda, end to end, and the GPU's
 device-to-device copy bandwidth as the limit; it writes
-``<host>-cuda-<date>.json``.
+``<host>-cuda-<date>.json``; with ``--function`` it times those functions'
+float32 sweeps on the GPU instead (not run yet: no GPU was lent when they
+were added).
 """
 
 from __future__ import annotations
@@ -37,6 +55,10 @@ import tempfile
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks.measure import CpuMeter, checker_rate  # noqa: E402
 
 _CHUNK = 1 << 20
 _AMAX = np.array(1.0, dtype=np.float32)
@@ -118,27 +140,20 @@ def throughput(total: int, repeats: int) -> dict:
     return result
 
 
-def _children_cpu() -> float:
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def sweep(args: list[str], repeats: int) -> dict:
     """End-to-end wall time of ``python -m conformance sweep`` (median of runs)."""
     runs = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "report.json")
-            before = _children_cpu()
             began = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "conformance", "sweep", *args, "--no-progress",
-                 "--json", out], check=True, stdout=subprocess.DEVNULL,
-            )
+            with CpuMeter() as cpu:
+                subprocess.run(
+                    [sys.executable, "-m", "conformance", "sweep", *args, "--no-progress",
+                     "--json", out], check=True, stdout=subprocess.DEVNULL,
+                )
             seconds = time.perf_counter() - began
-            report = {"cpu_seconds": _children_cpu() - before}
+            report = {"cpu_seconds": cpu.seconds}
             with open(out, encoding="utf-8") as f:
                 report.update(json.load(f))
         runs.append((seconds, report))
@@ -150,6 +165,7 @@ def sweep(args: list[str], repeats: int) -> dict:
         "seconds_all_runs": [s for s, _ in runs],
         "inputs": inputs,
         "inputs_per_s": inputs / seconds,
+        "inputs_per_s_in_sweep": inputs / statistics.median(r["seconds"] for _, r in runs),
         # CPU seconds of the sweep and its workers: what the wall time would
         # approach on idle cores (cpu_seconds / cores), whatever else runs.
         "cpu_seconds": statistics.median(r["cpu_seconds"] for _, r in runs),
@@ -169,18 +185,21 @@ def main(argv=None) -> int:
                         help="cuda: only the GPU float32 sweeps (CuPy reference vs the torch and "
                         "cupy targets on cuda), end to end")
     parser.add_argument("--output", help="JSON path (default benchmarks/results/<host>-<date>.json)")
+    parser.add_argument("--function", nargs="+", choices=_SECTION6,
+                        help="measure these functions' sweeps instead (sweep --function)")
+    parser.add_argument("--float32-shard", nargs="+", default=["1/64", "16/64"], metavar="K/N",
+                        help="with --function: the float32 shards the 2**32 estimate is made "
+                        "from (default 1/64: zero and the subnormals; 16/64: [2**-7, 2))")
+    parser.add_argument("--jobs", type=int, help="sweep --jobs (default: the cores)")
     args = parser.parse_args(argv)
     if args.device == "cuda":
         return cuda_main(args)
+    if args.function:
+        return section6_main(args)
 
     now = datetime.datetime.now(datetime.timezone.utc)
     results = {
-        "date": now.isoformat(timespec="seconds"),
-        "host": platform.node(),
-        "cpu": platform.processor() or platform.machine(),
-        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
-        "repeats": args.repeats,
+        **_machine(now, args),
         "memory_copy": copy_bandwidth(max(args.repeats, 5)),
         "reference_vs_torch": throughput(args.inputs, args.repeats),
         "sweeps": {},
@@ -191,16 +210,107 @@ def main(argv=None) -> int:
     if not args.skip_float32:
         results["sweeps"]["float32"] = sweep(base + ["--dtype", "float32", "--amax", "1.0"],
                                              args.repeats)
-    results["load_average_at_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    path = _write(results, args.output, now, "")
+    _print(results, path)
+    return 0
 
-    path = args.output or os.path.join(
+
+_SECTION6 = ("fake_affine_tensor_quant", "scaled_e4m3")
+#: The one float32 configuration of each function (the commands' own arguments).
+_FLOAT32_CONFIG = {"fake_affine_tensor_quant": ["--min-max", "-1", "1"],
+                   "scaled_e4m3": ["--amax", "448"]}
+
+
+def _float32_grid(function: str):
+    """The one float32 configuration of ``function``, as ``_FLOAT32_CONFIG``'s flags say."""
+    from conformance.sweep import Grid
+
+    return {"fake_affine_tensor_quant": Grid(ranges=((-1.0, 1.0),)),
+            "scaled_e4m3": Grid(amaxes=(448.0,))}[function]
+
+
+def _write(results: dict, output: str | None, now, kind: str) -> str:
+    """Record the end load and write ``results`` (default ``results/<host><kind>-<date>.json``)."""
+    results["load_average_at_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    path = output or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "results",
-        f"{platform.node() or 'host'}-{now:%Y%m%dT%H%M%SZ}.json",
+        f"{platform.node() or 'host'}{kind}-{now:%Y%m%dT%H%M%SZ}.json",
     )
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)
-    _print(results, path)
+    return path
+
+
+def _machine(now, args) -> dict:
+    return {
+        "date": now.isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "repeats": args.repeats,
+    }
+
+
+def section6_main(args) -> int:
+    """``--function``: the full 16-bit sweeps of each function, and the float32 estimate."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    results = {**_machine(now, args), "sweeps": {}, "float32_estimates": {},
+               "checker_alone_16_bit": {}}
+    jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+    for function in args.function:
+        base = ["--target", "torch", "--function", function, *jobs]
+        for dtype in ("float16", "bfloat16"):
+            results["sweeps"][f"{function}-{dtype}"] = sweep(base + ["--dtype", dtype],
+                                                             args.repeats)
+        shards = {}
+        for shard in args.float32_shard:
+            shards[shard] = sweep(base + ["--dtype", "float32", *_FLOAT32_CONFIG[function],
+                                          "--shard", shard], 1)
+        from conformance.sweep import Grid, Shard, grid_plan
+
+        plan = grid_plan("float32", [_float32_grid(function)], chunk_size=1 << 20,
+                         function=function)
+        alone = {shard: checker_rate("torch", plan, Shard.parse(shard))
+                 for shard in args.float32_shard}
+        rate = (sum(a["inputs"] for a in alone.values())
+                / sum(a["cpu_seconds"] for a in alone.values()))
+        sixteen = {dtype: checker_rate("torch", grid_plan(dtype, [Grid()], chunk_size=1 << 16,
+                                                          function=function), Shard(), 32)
+                   for dtype in ("float16", "bfloat16")}
+        inputs = sum(s["inputs"] for s in shards.values())
+        in_sweep = sum(s["seconds_in_sweep"] for s in shards.values())
+        cpu = sum(s["cpu_seconds"] for s in shards.values())
+        results["float32_estimates"][function] = {
+            "configuration": " ".join(_FLOAT32_CONFIG[function]),
+            "shards": shards,
+            "inputs_measured": inputs,
+            # the shards' rate inside the sweep, extrapolated to 2**32 patterns
+            "estimated_seconds_2_32": (1 << 32) * in_sweep / inputs,
+            # CPU seconds per input (start-up included: an upper bound per input)
+            "estimated_cpu_seconds_2_32": (1 << 32) * cpu / inputs,
+            # the chunk checker alone on the shards' first chunks: no start-up
+            "checker_alone": alone,
+            "checker_alone_cpu_seconds_2_32": (1 << 32) / rate,
+        }
+        results["checker_alone_16_bit"][function] = sixteen
+    path = _write(results, args.output, now, "-section6")
+    for name, s in results["sweeps"].items():
+        print(f"sweep {name}: {s['configurations']} configurations, {s['inputs']:,} inputs, "
+              f"median {s['seconds_end_to_end']:.1f} s end to end ({s['seconds_in_sweep']:.1f} s "
+              f"in the sweep), {s['cpu_seconds']:.1f} CPU s, passed={s['passed']}")
+    for name, e in results["float32_estimates"].items():
+        print(f"float32 {name} ({e['configuration']}): from {e['inputs_measured']:,} inputs, "
+              f"2**32 estimated at {e['estimated_seconds_2_32'] / 60:.0f} min wall here, "
+              f"{e['estimated_cpu_seconds_2_32'] / 60:.0f} CPU min with start-up, "
+              f"{e['checker_alone_cpu_seconds_2_32'] / 60:.1f} CPU min for the checker alone")
+    for name, per in results["checker_alone_16_bit"].items():
+        for dtype, a in per.items():
+            print(f"checker alone, {name} {dtype}: {a['inputs_per_cpu_second'] / 1e6:.1f} M "
+                  "inputs per CPU s")
+    print(f"load average {results['load_average_at_start']} -> {results['load_average_at_end']}")
+    print(f"written to {path}")
     return 0
 
 
@@ -244,10 +354,14 @@ def cuda_main(args) -> int:
         results["gpu_memory_copy"] = _gpu_copy_bandwidth(max(args.repeats, 5))
     except Exception as exc:  # no CuPy: the sweeps below say why too
         results["gpu_memory_copy"] = {"error": f"{type(exc).__name__}: {exc}"}
-    for target in ("torch", "cupy"):
-        run = sweep(["--target", target, "--device", "cuda", "--dtype", "float32",
-                     "--amax", "1.0"], args.repeats)
-        results["sweeps"][f"float32-cuda-{target}"] = run
+    # --function: the float32 sweep of each function's one configuration instead
+    functions = {f: ["--function", f, *_FLOAT32_CONFIG[f]] for f in args.function or ()} or {
+        "": ["--amax", "1.0"]}
+    for function, flags in functions.items():
+        for target in ("torch", "cupy"):
+            run = sweep(["--target", target, "--device", "cuda", "--dtype", "float32", *flags],
+                        args.repeats)
+            results["sweeps"][f"{function + '-' if function else ''}float32-cuda-{target}"] = run
     path = args.output or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "results",
         f"{platform.node() or 'host'}-cuda-{now:%Y%m%dT%H%M%SZ}.json",

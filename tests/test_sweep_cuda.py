@@ -205,3 +205,33 @@ def test_gpu_checker_finds_the_broken_kernels_first_mismatch(kernel, p):
     # The broken kernels are torch code: the same module runs on cuda.
     cpu, gpu = _gpu(f"tests.targets.sweep.{kernel}", p, range(p.chunk_count))
     assert cpu == gpu and sum(count for _, count, _ in gpu) > 0
+
+
+# -- SPEC section 6's functions on the GPU (conformance.sweep.functions) ----------------------
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(_NO_GPU is not None, reason=_NO_GPU or "")
+@pytest.mark.parametrize("target", ["torch", "cupy"])
+@pytest.mark.parametrize("function", ["fake_affine_tensor_quant", "scaled_e4m3"])
+def test_gpu_sweeps_of_every_float16_pattern_of_the_section6_grids_pass(target, function,
+                                                                      capsys):
+    assert main(["sweep", "--target", target, "--device", "cuda", "--function", function,
+                 "--dtype", "float16", "--no-progress", "--fail-fast"]) == 0, \
+        capsys.readouterr().out
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(_NO_GPU is not None, reason=_NO_GPU or "")
+@pytest.mark.parametrize("function, grid", [
+    ("scaled_e4m3", {"amaxes": (None, 1.0, 448.0, 2.0**-127)}),  # 2**-127: FTZ-unsafe
+    ("fake_affine_tensor_quant", {"ranges": ((-1.0, 1.0), (0.0, 2.0**-120))}),  # tiny step
+])
+def test_gpu_checker_agrees_with_the_cpu_on_section6_float32_chunks(function, grid):
+    from conformance.sweep import Grid, grid_plan
+
+    p = grid_plan("float32", [Grid(**grid)], chunk_size=1 << 20, function=function)
+    numbers = [c * p.chunks_per_config + n for c in range(len(p.configs))
+               for n in (0, 0x800, 0x3F8, 0x43E)]
+    cpu, gpu = _gpu("torch", p, numbers)
+    assert cpu == gpu

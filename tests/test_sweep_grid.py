@@ -209,6 +209,18 @@ def test_a_localcluster_gives_the_local_verdict_exactly(cluster):
     assert dask.verdict == "FAIL" and same_results(local, dask) == {}
 
 
+def test_a_section6_sweep_on_a_localcluster_gives_the_local_verdict_exactly(cluster):
+    # sweep --function: the plan carries the function to the Dask workers' checkers.
+    address, _, _ = cluster
+    plan = grid_plan("float16", [Grid(amaxes=(None, 448.0, 2.5), amax_dtypes=("float32",))],
+                     chunk_size=1 << 14, function="scaled_e4m3")
+    local = sweep("tests.targets.sweep.e4m3_no_saturation", plan)
+    dask = sweep("tests.targets.sweep.e4m3_no_saturation", plan, scheduler=address,
+                 task_chunks=3)
+    assert dask.verdict == "FAIL" and same_results(local, dask) == {}
+    assert dask.mismatches[0].input_bits == "0x5f40"
+
+
 def test_a_target_that_kills_its_process_fails_its_chunk_on_dask_too(cluster):
     address, _, _ = cluster
     plan = grid_plan("float16", [Grid(num_bits=(8,), unsigned=(False,), narrow_range=(True,),

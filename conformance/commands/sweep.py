@@ -27,7 +27,8 @@ from ..sweep import (
     run_sweep,
 )
 from ..sweep.errors import SweepArgumentError
-from ..sweep.grid import parse_amax
+from ..sweep.functions import FUNCTIONS
+from ..sweep.grid import FLAGS, parse_amax
 from ..sweep.ranges import format_ranges
 from ._common import output_file
 
@@ -38,13 +39,26 @@ EXIT = {"PASS": 0, "FAIL": 1, "INCOMPLETE": 3}
 _FLAGS = {"shard": "--shard", "jobs": "--jobs", "start_chunk": "--start-chunk",
           "chunk_size": "--chunk-size", "call_timeout": "--call-timeout", "seed": "--seed",
           "randoms": "--random-amax", "dtype": "--dtype", "scheduler": "--scheduler",
-          "task_chunks": "--task-chunks"}
+          "task_chunks": "--task-chunks", "function": "--function"}
 
 _SIXTEEN_BIT_CHUNK = 1 << 16
 _FLOAT32_CHUNK = 1 << 20
 _FLOAT32_CUDA_CHUNK = 1 << 28  # 16 chunks of 1 GiB: big enough to keep a GPU busy
 
 _EPILOG = """\
+--function picks what is swept (default fake_tensor_quant, the article's
+path, with tensor_quant too where the target has it):
+fake_affine_tensor_quant (--num-bits, --min-max MIN MAX, --range-dtype;
+16-bit dtypes default to num_bits 1..16 over ranges that include and
+exclude zero, degenerate min == max, reversed and non-finite ones, ties of
+min / step, plus --random-amax random ranges, as float32 and input-dtype
+tensors) and scaled_e4m3 (--amax, "none" for no amax, --amax-dtype;
+16-bit dtypes default to no amax, typical, zero, tiny, huge and infinite
+amaxes and the 448 saturation edge, plus --random-amax random ones). A
+target without the function is a usage error (exit 2). The rest of this
+text describes fake_tensor_quant's axes; sharding, --resume, --grid,
+workers, timeouts and verdicts are the same for every function.
+
 16-bit dtypes default to the full grid: num_bits 1..16, signed and unsigned,
 narrow and full range, amax as float32 and as the input dtype, over amax
 values at the thresholds (0, subnormals, 2**-24 and neighbours,
@@ -93,9 +107,16 @@ def register(subparsers) -> None:
         description=__doc__, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--target", required=True, help="MODULE, MODULE:ATTR or a registered name")
+    p.add_argument("--function", choices=list(FUNCTIONS), default="fake_tensor_quant",
+                   help="the function swept (default fake_tensor_quant)")
     p.add_argument("--dtype", required=True, choices=list(PATTERN_DTYPES))
     p.add_argument("--amax", nargs="+", action="extend", metavar="A",
-                   help="amax values (rounded to the amax dtype; may be repeated)")
+                   help="amax values (rounded to the amax dtype; may be repeated; none: "
+                   "scaled_e4m3 without amax)")
+    p.add_argument("--min-max", nargs=2, action="append", metavar=("MIN", "MAX"),
+                   help="a (min_range, max_range) of fake_affine_tensor_quant (may be repeated)")
+    p.add_argument("--range-dtype", choices=["float32", "input", "both"],
+                   help="dtype of fake_affine_tensor_quant's range tensors")
     p.add_argument("--num-bits", nargs="+", action="extend", type=int, metavar="B")
     p.add_argument("--sign", choices=["signed", "unsigned", "both"])
     p.add_argument("--range", dest="range_", choices=["narrow", "full", "both"])
@@ -136,7 +157,9 @@ def register(subparsers) -> None:
 
 
 _GRID_FLAGS = {"amax": "--amax", "num_bits": "--num-bits", "sign": "--sign",
-               "range_": "--range", "amax_dtype": "--amax-dtype"}
+               "range_": "--range", "amax_dtype": "--amax-dtype", "min_max": "--min-max",
+               "range_dtype": "--range-dtype"}
+_DTYPES = {"float32": ("float32",), "input": ("input",), "both": ("float32", "input"), None: None}
 
 
 def build_plan(args) -> SweepPlan:
@@ -159,14 +182,23 @@ def build_plan(args) -> SweepPlan:
             narrow_range={"narrow": (True,), "full": (False,), "both": (True, False),
                           None: None}[args.range_],
             amaxes=tuple(parse_amax(a) for a in args.amax) if args.amax else None,
-            amax_dtypes={"float32": ("float32",), "input": ("input",),
-                         "both": ("float32", "input"), None: None}[args.amax_dtype],
+            amax_dtypes=_DTYPES[args.amax_dtype],
+            ranges=tuple(_range(pair) for pair in args.min_max) if args.min_max else None,
+            range_dtypes=_DTYPES[args.range_dtype],
         )]
     float32_chunk = _FLOAT32_CUDA_CHUNK if getattr(args, "device", "cpu") == "cuda" else _FLOAT32_CHUNK
     chunk = args.chunk_size if args.chunk_size is not None else (
         float32_chunk if args.dtype == "float32" else _SIXTEEN_BIT_CHUNK)
     return grid_plan(args.dtype, grids, chunk_size=chunk, randoms=args.random_amax,
-                     seed=args.seed)
+                     seed=args.seed, function=args.function)
+
+
+def _range(pair) -> tuple[float, float]:
+    values = tuple(parse_amax(v, FLAGS["ranges"]) for v in pair)
+    if None in values:
+        raise UsageError(f"--min-max takes two numbers (-1 1, -inf inf, 0x1p-14 2), got "
+                         f"{' '.join(pair)}.")
+    return values
 
 
 @contextlib.contextmanager
@@ -219,7 +251,8 @@ def summary(report, show: int, resume: str | None = None) -> str:
     plan = report.plan
     covered, missing = report.covered, report.missing
     lines = [
-        f"sweep {plan.dtype} of {report.target} on {report.device}: {len(plan.configs)} configurations x "
+        f"sweep {'' if plan.function == 'fake_tensor_quant' else plan.function + ' '}"
+        f"{plan.dtype} of {report.target} on {report.device}: {len(plan.configs)} configurations x "
         f"{plan.pattern_count:,} patterns, {plan.chunk_count:,} chunks of {plan.chunk_size:,}"
         + (f", shard {report.shard}" if report.shard.count > 1 else ""),
         f"requested chunks [{report.start}, {report.end}): checked {len(covered):,} "

@@ -6,6 +6,9 @@ call) and the outputs are compared bit for bit with NaN == NaN, as
 decided by one integer comparison; only a chunk that differs pays for
 finding and describing the differing elements.
 
+The call is the plan's function's (``conformance.sweep.functions``): the
+inputs, then the configuration's 0-d tensors and numbers.
+
 Unsigned configurations: the article raises ``TypeError`` when
 ``inputs.min() < 0``. ``min`` propagates NaN and ``-0.0 < 0`` is false, so
 the elementwise sweep feeds the patterns the reference accepts (everything
@@ -18,12 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
-import reference
 from reference import dtype_name
 
 from ..compare import bit_view, differing, first_mismatch, hex_bits
 from ..convert import to_numpy, to_torch
-from ..targets import checked_functions
+from .functions import sweep_function
 from .judge import (
     ChunkOutcome,
     SweepMismatch,
@@ -57,7 +59,8 @@ class ChunkChecker:
         self.plan = plan
         self.semantics = semantics
         self.keep = keep
-        self.functions = checked_functions(target)
+        self.function = sweep_function(plan.function)
+        self.functions = self.function.called(target)
 
     def check(self, number: int) -> ChunkOutcome:
         config, start, stop = self.plan.chunk(number)
@@ -65,7 +68,7 @@ class ChunkChecker:
         found: list[SweepMismatch] = []
         count = 0
         groups = [(x, False)]
-        if config.unsigned:
+        if config.rejects_negative:
             with np.errstate(invalid="ignore"):
                 negative = x < 0  # NaN and -0.0 are not negative
             if negative.any():
@@ -80,20 +83,14 @@ class ChunkChecker:
 
     def _check_call(self, number, name, config, x, as_group):
         """Compare one call; ``as_group``: the inputs are judged as one call, not elementwise."""
-        amax = config.amax
-        ref = getattr(reference, name)
+        ref = self.function.reference_call(name, semantics=self.semantics)
         self.announce(f"the reference's {name}")
         with np.errstate(all="ignore"):  # overflow to inf is part of the semantics
-            expected, expected_exc = call_safely(
-                ref, x, amax, config.num_bits, config.unsigned, config.narrow_range,
-                semantics=self.semantics,
-            )
+            expected, expected_exc = call_safely(ref, x, config)
+        tensors = [None if t is None else to_torch(t) for t in config.tensors()]
         target_fn = getattr(self.target, name)
         self.announce(f"the target's {name}")
-        actual, actual_exc = call_safely(
-            target_fn, to_torch(x), to_torch(amax), config.num_bits, config.unsigned,
-            config.narrow_range,
-        )
+        actual, actual_exc = call_safely(target_fn, to_torch(x), *tensors, *config.numbers())
 
         def report(output, index, exp, act, detail=""):
             return SweepMismatch(

@@ -33,17 +33,25 @@ subnormals occur. We handle both places explicitly:
 
 float16 inputs are computed in float32, where every float16 (subnormals
 included) is a normal number, so only the amax test applies to them.
+
+The other sweepable functions (``conformance.sweep.functions``) go through
+the same code: each configuration names the 0-d values FTZ could change
+(``ftz_values``: for ``fake_affine_tensor_quant`` the ranges and the step,
+whose integer multiples the outputs are; for ``scaled_e4m3`` amax, its
+reciprocal, the scale and the smallest scaled-back output), and the
+reference call is the function's. E4M3 rounding of a float32 subnormal
+gives a signed zero whether flushed or not (the smallest E4M3 value is
+2**-9), as the quotients ``x / step`` do.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-import reference
-from reference import UINT, bounds, dtype_name
+from reference import UINT, dtype_name
 
 from ..compare import FLOAT_MASKS, differing, hex_bits
-from ..targets import checked_functions
+from .functions import sweep_function
 from .judge import (
     ChunkOutcome,
     SweepMismatch,
@@ -52,7 +60,7 @@ from .judge import (
     judge_call,
     no_announce,
 )
-from .plan import PATTERN_DTYPES, SweepConfig, SweepPlan
+from .plan import PATTERN_DTYPES, SweepPlan
 
 __all__ = ["CudaChunkChecker", "check_cuda_sweep", "ftz_safe", "strictly_negative_bits", "subnormal_bits"]
 
@@ -75,18 +83,16 @@ def strictly_negative_bits(xp, bits, itemsize: int):
     return (bits > sign) & (bits <= neg_inf)
 
 
-def ftz_safe(config: SweepConfig, semantics=None) -> bool:
+def ftz_safe(config, semantics=None) -> bool:
     """Whether flush-to-zero cannot change the reference's result for ``config``.
 
-    True when amax, ``max_bound / amax`` and ``amax / max_bound`` (float32,
-    as the reference computes them) are each zero, infinite, NaN or at least
-    2**-125 in magnitude. (See the module docstring for why that suffices.)
+    True when the configuration's FTZ-sensitive values (``ftz_values``: for
+    the article's path amax, ``max_bound / amax`` and ``amax / max_bound``,
+    float32 as the reference computes them) are each zero, infinite, NaN or
+    at least 2**-125 in magnitude. (See the module docstring for why that
+    suffices.)
     """
-    args = (semantics,) if semantics is not None else ()
-    _, max_bound = bounds(config.num_bits, config.unsigned, config.narrow_range, *args)
-    amax = np.float32(config.amax)
-    with np.errstate(all="ignore"):
-        values = (amax, np.float32(max_bound) / amax, amax / np.float32(max_bound))
+    values = config.ftz_values(semantics)
     return all(v == 0 or not np.isfinite(v) or abs(v) >= _SAFE_TINY for v in values)
 
 
@@ -137,7 +143,8 @@ class CudaChunkChecker:
         self.plan = plan
         self.semantics = semantics
         self.keep = keep
-        self.functions = checked_functions(target)
+        self.function = sweep_function(plan.function)
+        self.functions = self.function.called(target)
         self.dtype, self.uint = PATTERN_DTYPES[plan.dtype]
         self.size = self.dtype.itemsize
 
@@ -168,19 +175,18 @@ class CudaChunkChecker:
         """The reference's result for ``x``; float32 subnormal inputs and FTZ-unsafe
         configurations on the host with NumPy (see the module docstring)."""
         xp = self.xp
-        ref = getattr(reference, name)
-        args = (config.num_bits, config.unsigned, config.narrow_range)
+        on_host = self.function.reference_call(name, semantics=self.semantics)
         if host_only and xp is not np:
             with np.errstate(all="ignore"):
-                out = ref(_host(x), config.amax, *args, semantics=self.semantics)
+                out = on_host(_host(x), config)
             return _map(xp.asarray, out)
         with np.errstate(all="ignore"):
-            out = ref(x, xp.asarray(config.amax), *args, semantics=self.semantics)
+            out = self.function.reference_call(name, xp, self.semantics)(x, config)
         if self.size == 4 and self.host_subnormals:
             where = xp.flatnonzero(subnormal_bits(xp, bits, 4))
             if where.size:
                 with np.errstate(all="ignore"):
-                    fixed = ref(_host(x[where]), config.amax, *args, semantics=self.semantics)
+                    fixed = on_host(_host(x[where]), config)
                 codes = out[0] if isinstance(out, tuple) else out
                 codes[where] = xp.asarray(fixed[0] if isinstance(fixed, tuple) else fixed)
         return out
@@ -192,7 +198,7 @@ class CudaChunkChecker:
         config, start, stop = self.plan.chunk(number)
         host_only = not ftz_safe(config, self.semantics)
         negative = None
-        if config.unsigned:
+        if config.rejects_negative:
             negative = strictly_negative_bits(xp, self._patterns(start, stop), self.size)
             if not bool(negative.any()):
                 negative = None
@@ -219,14 +225,14 @@ class CudaChunkChecker:
         if as_group:  # one call that must raise: the reference decides on the host, on one witness
             with np.errstate(all="ignore"):
                 expected, expected_exc = call_safely(
-                    getattr(reference, name), _host(x[:1]), config.amax, config.num_bits,
-                    config.unsigned, config.narrow_range, semantics=self.semantics)
+                    self.function.reference_call(name, semantics=self.semantics),
+                    _host(x[:1]), config)
         else:
             expected, expected_exc = call_safely(self._reference, name, x, bits, config, host_only)
-        amax = self._to_torch(xp.asarray(config.amax))
+        tensors = [None if t is None else self._to_torch(xp.asarray(t)) for t in config.tensors()]
         self.announce(f"the target's {name}")
-        actual, actual_exc = call_safely(getattr(self.target, name), self._to_torch(x), amax,
-                                   config.num_bits, config.unsigned, config.narrow_range)
+        actual, actual_exc = call_safely(getattr(self.target, name), self._to_torch(x), *tensors,
+                                         *config.numbers())
 
         def report(output, index, exp, act, detail=""):
             input_bits = "(none)"

@@ -25,6 +25,18 @@ A grid file (TOML; keys at the top are the defaults of every ``[[grid]]``)::
 
 Paths are relative to the grid file. A file without ``[[grid]]`` is one
 product.
+
+The keys depend on the function swept (``sweep --function``,
+``conformance.sweep.functions``): the above are ``fake_tensor_quant``'s;
+``fake_affine_tensor_quant`` takes ``num_bits``, ``ranges`` (pairs
+``[min_range, max_range]``, numbers or strings as for amax) and
+``range_dtype``; ``scaled_e4m3`` takes ``amax`` (``"none"`` for the call
+without amax), ``amax_file`` and ``amax_dtype``::
+
+    ranges = [[-1.0, 1.0], [0.5, "0x1p1"], [1.0, 1.0]]   # fake_affine_tensor_quant
+    range_dtype = ["float32", "input"]
+
+    amax = ["none", 1.0, 448, "inf"]                      # scaled_e4m3
 """
 
 from __future__ import annotations
@@ -35,7 +47,9 @@ import os
 import numpy as np
 
 from ..errors import UsageError
-from .plan import PATTERN_DTYPES, SweepConfig, SweepPlan
+from .errors import SweepArgumentError
+from .functions import FUNCTIONS, SweepFunction
+from .plan import PATTERN_DTYPES, SweepPlan, check_plan_arguments
 
 try:
     import tomllib
@@ -44,7 +58,14 @@ except ModuleNotFoundError:  # Python 3.10
 
 __all__ = ["Grid", "grid_plan", "load_grid", "parse_amax"]
 
-_KEYS = ("num_bits", "unsigned", "narrow_range", "amax", "amax_file", "amax_dtype")
+#: Each grid file key, and the ``Grid`` field it sets.
+_KEYS = {"num_bits": "num_bits", "unsigned": "unsigned", "narrow_range": "narrow_range",
+         "amax": "amaxes", "amax_file": "amaxes", "amax_dtype": "amax_dtypes",
+         "ranges": "ranges", "range_dtype": "range_dtypes"}
+#: The command line's flag for each ``Grid`` field.
+FLAGS = {"num_bits": "--num-bits", "unsigned": "--sign", "narrow_range": "--range",
+         "amaxes": "--amax", "amax_dtypes": "--amax-dtype", "ranges": "--min-max",
+         "range_dtypes": "--range-dtype"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,61 +80,93 @@ class Grid:
     num_bits: tuple[int, ...] | None = None
     unsigned: tuple[bool, ...] | None = None
     narrow_range: tuple[bool, ...] | None = None
-    amaxes: tuple[float, ...] | None = None
+    amaxes: tuple[float | None, ...] | None = None  # None in it: scaled_e4m3 without amax
     amax_dtypes: tuple[str, ...] | None = None
+    ranges: tuple[tuple[float, float], ...] | None = None  # fake_affine_tensor_quant
+    range_dtypes: tuple[str, ...] | None = None
     origin: str = ""
 
     def _name(self, key: str, flag: str) -> str:
         return f"{self.origin}: {key}" if self.origin else flag
 
-    def defaults(self, dtype: str) -> Grid:
-        """This grid with the dtype's defaults filled in.
+    def defaults(self, dtype: str, function: SweepFunction = FUNCTIONS["fake_tensor_quant"]
+                 ) -> Grid:
+        """This grid with the dtype's defaults for ``function``'s axes filled in.
 
         float32 sweeps 2**32 patterns per configuration, so it defaults to one
-        (num_bits 8, signed, narrow, amax as float32) and needs its amax
-        values; the 16-bit dtypes default to every num_bits, sign, range and
-        amax dtype, and to ``plan.default_amaxes``.
+        (e.g. num_bits 8, signed, narrow, amax as float32) and needs its amax
+        values or ranges; the 16-bit dtypes default to every num_bits, sign,
+        range and tensor dtype, and to the function's default values
+        (``plan.default_amaxes``, ``functions.AFFINE_RANGES``,
+        ``functions.E4M3_AMAXES``).
         """
         if dtype not in PATTERN_DTYPES:  # SweepPlan.build says so, naming the argument
             return self
         wide = dtype == "float32"
-        if wide and self.amaxes is None:
-            raise UsageError(
-                f"{self.origin}: --dtype float32 sweeps 2**32 patterns per configuration: give "
-                'its amax values (amax = [1.0] or amax_file = "amax.npy").' if self.origin else
-                "--dtype float32 sweeps 2**32 patterns for one configuration: give --amax A "
-                "(e.g. --amax 1.0), and optionally --num-bits B."
-            )
-        return dataclasses.replace(
-            self,
-            num_bits=self.num_bits or ((8,) if wide else tuple(range(1, 17))),
-            unsigned=self.unsigned or ((False,) if wide else (False, True)),
-            narrow_range=self.narrow_range or ((True,) if wide else (True, False)),
-            amax_dtypes=self.amax_dtypes or (("float32",) if wide else ("float32", "input")),
-        )
+        filled = {}
+        for field, (sixteen, thirty_two) in function.axes.items():
+            given = getattr(self, field)
+            default = thirty_two if wide else sixteen
+            if given is None and wide and default is None:
+                raise UsageError(self._needed_for_float32(field, function))
+            filled[field] = given if given is not None else default
+        return dataclasses.replace(self, **filled)
 
-    def check(self) -> None:
-        """UsageError, naming the flag or the file and key, for settings no sweep can take."""
+    def _needed_for_float32(self, field: str, function: SweepFunction) -> str:
+        what = {"amaxes": ("amax values", 'amax = [1.0] or amax_file = "amax.npy"',
+                           "--amax A (e.g. --amax 1.0"
+                           + (", or --amax none" if function.name == "scaled_e4m3" else "")
+                           + ")"),
+                "ranges": ("ranges", "ranges = [[-1.0, 1.0]]", "--min-max MIN MAX (e.g. "
+                           "--min-max -1 1)")}[field]
+        if self.origin:
+            return (f"{self.origin}: --dtype float32 sweeps 2**32 patterns per configuration: "
+                    f"give its {what[0]} ({what[1]}).")
+        return (f"--dtype float32 sweeps 2**32 patterns for one configuration: give {what[2]}"
+                + (", and optionally --num-bits B." if "num_bits" in function.axes else "."))
+
+    def check(self, function: SweepFunction = FUNCTIONS["fake_tensor_quant"]) -> None:
+        """UsageError, naming the flag or the file and key, for settings no sweep of
+        ``function`` can take (a setting of another function's sweep included)."""
+        foreign = [f for f in FLAGS if getattr(self, f) is not None and f not in function.axes]
+        if foreign:
+            if self.origin:  # the file's keys
+                names = [k for k, f in _KEYS.items() if f in foreign]
+                takes = [k for k, f in _KEYS.items() if f in function.axes]
+            else:
+                names = [FLAGS[f] for f in foreign]
+                takes = [FLAGS[f] for f in function.axes]
+            where = f"{self.origin}: " if self.origin else ""
+            raise UsageError(
+                f"{where}{', '.join(names)} {'does' if len(names) == 1 else 'do'} not apply to "
+                f"a --function {function.name} sweep, which takes {', '.join(takes)}.")
         bad = [b for b in self.num_bits or () if not 0 <= b <= 32]
         if bad:
             raise UsageError(f"{self._name('num_bits', '--num-bits')} must lie in 0..32, "
                              f"got {bad}.")
-        negative = [a for a in self.amaxes or () if a < 0]
-        if negative:
+        if None in (self.amaxes or ()) and function.name != "scaled_e4m3":
+            raise UsageError(f"{self._name('amax', '--amax')} takes numbers here; none (no "
+                             "amax) is a scaled_e4m3 configuration.")
+        negative = [a for a in self.amaxes or () if a is not None and a < 0]
+        if negative and function.nonnegative_amax:
             raise UsageError(
                 f"{self._name('amax', '--amax')} must be >= 0 (a negative amax is an error "
                 f"case, not a sweep), got {negative[:4]}."
             )
-        if self.amaxes is not None and not self.amaxes:
-            raise UsageError(f"{self._name('amax', '--amax')} holds no values.")
+        for field, key in (("amaxes", "amax"), ("ranges", "ranges")):
+            if getattr(self, field) is not None and not getattr(self, field):
+                raise UsageError(f"{self._name(key, FLAGS[field])} holds no values.")
 
 
-def parse_amax(text, name: str = "--amax") -> float:
-    """An amax as given: a number, or a string (``"1.0"``, ``"inf"``, hex ``"0x1p-24"``)."""
+def parse_amax(text, name: str = "--amax") -> float | None:
+    """An amax as given: a number, or a string (``"1.0"``, ``"inf"``, hex ``"0x1p-24"``);
+    ``"none"`` is None (``scaled_e4m3`` without amax; ``Grid.check`` refuses it elsewhere)."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return float(text)
     try:
         text = str(text).strip()
+        if text.lower() == "none":
+            return None
         return float.fromhex(text) if text.lower().lstrip("+-").startswith("0x") else float(text)
     except ValueError:
         raise UsageError(
@@ -121,24 +174,22 @@ def parse_amax(text, name: str = "--amax") -> float:
         ) from None
 
 
-def grid_plan(dtype: str, grids, *, chunk_size: int, randoms: int = 4,
-              seed: int = 0) -> SweepPlan:
-    """The plan of the union of ``grids`` (in order, each configuration once)."""
-    configs: dict[SweepConfig, None] = {}
-    plan = None
+def grid_plan(dtype: str, grids, *, chunk_size: int, randoms: int = 4, seed: int = 0,
+              function: str = "fake_tensor_quant") -> SweepPlan:
+    """The plan of ``function`` over the union of ``grids`` (in order, each configuration
+    once)."""
+    if function not in FUNCTIONS:
+        raise SweepArgumentError("function", f"one of {', '.join(FUNCTIONS)}", function)
+    check_plan_arguments(dtype, chunk_size=chunk_size, randoms=randoms, seed=seed)
+    sweep = FUNCTIONS[function]
+    configs: dict = {}
     for grid in grids:
-        grid.check()
-        grid = grid.defaults(dtype)
-        plan = SweepPlan.build(
-            dtype, num_bits=grid.num_bits, signs=grid.unsigned, ranges=grid.narrow_range,
-            amaxes=grid.amaxes,
-            amax_dtypes=[dtype if d == "input" else d for d in grid.amax_dtypes],
-            chunk_size=chunk_size, randoms=randoms, seed=seed,
-        )
-        configs.update(dict.fromkeys(plan.configs))
-    if plan is None:
+        grid.check(sweep)
+        configs.update(dict.fromkeys(sweep.configs(dtype, grid.defaults(dtype, sweep), randoms,
+                                                   seed)))
+    if not configs:
         raise UsageError("the grid holds no configurations.")
-    return dataclasses.replace(plan, configs=tuple(configs))
+    return SweepPlan(dtype, tuple(configs), chunk_size, function)
 
 
 # -- grid files --------------------------------------------------------------------------------
@@ -172,19 +223,27 @@ def _table(table: dict, where: str, base: str) -> dict:
     unknown = sorted(set(table) - set(_KEYS))
     if unknown:
         raise UsageError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} "
-                         f"{', '.join(unknown)}; a grid takes {', '.join(_KEYS)}.")
+                         f"{', '.join(unknown)}; a grid takes {', '.join(_KEYS)} (those of "
+                         "the function swept; see conformance/sweep/grid.py).")
     fields = {}
     if "num_bits" in table:
         fields["num_bits"] = _values(table, "num_bits", where, int)
     for key in ("unsigned", "narrow_range"):
         if key in table:
             fields[key] = _values(table, key, where, bool)
-    if "amax_dtype" in table:
-        values = _values(table, "amax_dtype", where, str)
-        if not set(values) <= {"float32", "input"}:
-            raise UsageError(f'{where}: amax_dtype takes "float32" and "input" (the input '
-                             f"dtype), got {list(values)}.")
-        fields["amax_dtypes"] = values
+    for key in ("amax_dtype", "range_dtype"):
+        if key in table:
+            values = _values(table, key, where, str)
+            if not set(values) <= {"float32", "input"}:
+                raise UsageError(f'{where}: {key} takes "float32" and "input" (the input '
+                                 f"dtype), got {list(values)}.")
+            fields[_KEYS[key]] = values
+    if "ranges" in table:
+        pairs = _values(table, "ranges", where, list)
+        if not all(len(p) == 2 for p in pairs):
+            raise UsageError(f"{where}: ranges takes pairs [min_range, max_range], got "
+                             f"{[p for p in pairs if len(p) != 2][:2]}.")
+        fields["ranges"] = tuple(tuple(_number(v, f"{where}: ranges") for v in p) for p in pairs)
     if "amax" in table or "amax_file" in table:
         amaxes = [parse_amax(a, f"{where}: amax") for a in _values(table, "amax", where, None)]
         for name in _values(table, "amax_file", where, str):
@@ -206,10 +265,19 @@ def _values(table: dict, key: str, where: str, kind) -> tuple:
         wrong = (kind is not None and (not isinstance(v, kind) or (kind is int and isinstance(
             v, bool)))) or (kind is None and not isinstance(v, (int, float, str)))
         if wrong:
-            what = {int: "integers", bool: "true/false", str: "strings"}.get(
+            what = {int: "integers", bool: "true/false", str: "strings",
+                    list: "pairs [min_range, max_range]"}.get(
                 kind, "numbers or strings")
             raise UsageError(f"{where}: {key} takes {what}, got {v!r}.")
     return values
+
+
+def _number(text, name: str) -> float:
+    """A range bound: a number as ``parse_amax`` reads it, never none."""
+    value = parse_amax(text, name)
+    if value is None:
+        raise UsageError(f"{name} takes numbers (1.0, -inf, 0x1p-24), got {text!r}.")
+    return value
 
 
 def _amax_file(path: str, where: str) -> list[float]:

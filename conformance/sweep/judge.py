@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from .plan import PATTERN_DTYPES, SweepConfig
+import numpy as np
+
+from reference import dtype_name
+
+from .functions import config_from_dict
+from .plan import PATTERN_DTYPES
 
 __all__ = ["ChunkFailure", "ChunkOutcome", "SweepMismatch", "call_safely", "exception_text",
            "judge_call", "no_announce"]
@@ -19,9 +24,9 @@ class SweepMismatch:
     """One input on which the target and the reference disagree, in exact bits."""
 
     chunk: int
-    function: str  # fake_tensor_quant or tensor_quant
+    function: str  # the target's function called (fake_tensor_quant, tensor_quant, ...)
     output: str  # outputs, scale, dtype, shape or exception
-    config: SweepConfig
+    config: object  # the function's configuration (conformance.sweep.functions)
     input_dtype: str
     input_bits: str
     expected: str  # bits, or the exception expected
@@ -37,20 +42,14 @@ class SweepMismatch:
         return f"{text} ({self.detail})" if self.detail else text
 
     def reproduction(self, target_spec: str) -> str:
-        """A snippet that calls the target on this one input."""
-        c = self.config
-        uint = "uint16" if PATTERN_DTYPES[self.input_dtype][0].itemsize == 2 else "uint32"
-        view = "reference.BFLOAT16" if self.input_dtype == "bfloat16" else f"np.{self.input_dtype}"
-        amax_view = "reference.BFLOAT16" if c.amax_dtype == "bfloat16" else f"np.{c.amax_dtype}"
-        amax_uint = "uint16" if PATTERN_DTYPES[c.amax_dtype][0].itemsize == 2 else "uint32"
+        """A snippet that calls the target on this one input, with this configuration."""
+        arguments = [_tensor_source(t) for t in self.config.tensors()]
+        arguments += [repr(n) for n in self.config.numbers()]
         return (
             "import numpy as np, reference; from conformance.convert import to_torch; "
             "from conformance.targets import load_target; "
-            f"x = to_torch(np.array([{self.input_bits}], dtype=np.{uint}).view({view})); "
-            f"amax = to_torch(np.array([0x{c.amax_bits:x}], dtype=np.{amax_uint})"
-            f".view({amax_view}).reshape(())); "
-            f"print(load_target({target_spec!r}).{self.function}(x, amax, {c.num_bits}, "
-            f"{c.unsigned}, {c.narrow_range}))"
+            f"x = to_torch({_bits_source(self.input_bits, self.input_dtype)}); "
+            f"print(load_target({target_spec!r}).{self.function}(x, {', '.join(arguments)}))"
         )
 
     def as_dict(self) -> dict:
@@ -61,7 +60,7 @@ class SweepMismatch:
     @classmethod
     def from_dict(cls, data: dict) -> SweepMismatch:
         """The mismatch ``as_dict`` wrote (a resume file keeps them so)."""
-        return cls(**{**data, "config": SweepConfig(**data["config"])})
+        return cls(**{**data, "config": config_from_dict(data["function"], data["config"])})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +86,22 @@ class ChunkFailure:
 
     def describe(self) -> str:
         return f"chunk {self.chunk}: {self.cause}"
+
+
+def _bits_source(bits: str, dtype: str) -> str:
+    """Source of a 1-element array of ``dtype`` holding the pattern ``bits`` ("0x3c00")."""
+    uint = f"uint{PATTERN_DTYPES[dtype][0].itemsize * 8}"
+    view = "reference.BFLOAT16" if dtype == "bfloat16" else f"np.{dtype}"
+    return f"np.array([{bits}], dtype=np.{uint}).view({view})"
+
+
+def _tensor_source(value) -> str:
+    """Source of a 0-d torch tensor with exactly ``value``'s bits (None stays None)."""
+    if value is None:
+        return "None"
+    dtype = dtype_name(value.dtype)
+    bits = int(np.asarray(value).reshape(1).view(PATTERN_DTYPES[dtype][1])[0])
+    return f"to_torch({_bits_source(hex(bits), dtype)}.reshape(()))"
 
 
 def no_announce(what: str) -> None:

@@ -2,7 +2,9 @@
 
 A sweep feeds every bit pattern of an input dtype (65,536 for float16 and
 bfloat16, 2**32 for float32) through the target and the reference, for each
-configuration ``(num_bits, unsigned, narrow_range, amax)``. The work is cut
+configuration of the plan's function: ``SweepConfig`` ``(num_bits, unsigned,
+narrow_range, amax)`` for the article's ``fake_tensor_quant``, the others'
+in ``conformance.sweep.functions``. The work is cut
 into numbered *chunks* (one configuration, one contiguous range of bit
 patterns each), numbered configuration-major, so that a chunk number alone
 says where a sweep stopped (``--start-chunk``) and a contiguous block of
@@ -30,7 +32,10 @@ __all__ = [
     "SweepConfig",
     "SweepPlan",
     "default_amaxes",
+    "bits_of",
+    "check_plan_arguments",
     "patterns",
+    "value_of",
 ]
 
 #: Sweepable input dtypes -> (NumPy dtype, unsigned integer type of its bits).
@@ -42,12 +47,14 @@ PATTERN_DTYPES = {
 _FP16_MAX = np.float32(65504)
 
 
-def _bits_of(value, dtype_name: str) -> int:
+def bits_of(value, dtype_name: str) -> int:
+    """The bit pattern of ``value`` rounded to the dtype ``dtype_name``."""
     dtype, uint = PATTERN_DTYPES[dtype_name]
     return int(np.asarray(value).astype(dtype).reshape(1).view(uint)[0])
 
 
-def _value_of(bits: int, dtype_name: str):
+def value_of(bits: int, dtype_name: str):
+    """The 0-d array of dtype ``dtype_name`` whose bit pattern is ``bits``."""
     dtype, uint = PATTERN_DTYPES[dtype_name]
     return np.array([bits], dtype=uint).view(dtype).reshape(())
 
@@ -69,7 +76,29 @@ class SweepConfig:
     @property
     def amax(self) -> np.ndarray:
         """amax as the 0-d array both implementations receive."""
-        return _value_of(self.amax_bits, self.amax_dtype)
+        return value_of(self.amax_bits, self.amax_dtype)
+
+    @property
+    def rejects_negative(self) -> bool:
+        """Whether strictly negative inputs are an error case (one call that must raise)."""
+        return self.unsigned
+
+    def tensors(self) -> tuple:
+        """The 0-d tensors that follow the inputs in a call (``conformance.sweep.functions``)."""
+        return (self.amax,)
+
+    def numbers(self) -> tuple:
+        """The other arguments that follow them."""
+        return self.num_bits, self.unsigned, self.narrow_range
+
+    def ftz_values(self, semantics=None) -> tuple:
+        """The 0-d values a flush-to-zero GPU could change (``conformance.sweep.cuda``):
+        amax, ``max_bound / amax`` and ``amax / max_bound``, in float32."""
+        args = (semantics,) if semantics is not None else ()
+        _, max_bound = bounds(self.num_bits, self.unsigned, self.narrow_range, *args)
+        amax = np.float32(self.amax)
+        with np.errstate(all="ignore"):
+            return amax, np.float32(max_bound) / amax, amax / np.float32(max_bound)
 
     def describe(self) -> str:
         width = PATTERN_DTYPES[self.amax_dtype][0].itemsize * 2
@@ -108,8 +137,20 @@ def default_amaxes(max_bound: float, *, randoms: int = 4, seed: int = 0) -> list
     fixed += [f32(2.0 ** rng.uniform(-20, 16)) for _ in range(randoms)]
     unique = {}
     for v in fixed:
-        unique.setdefault(_bits_of(v, "float32"), v)
+        unique.setdefault(bits_of(v, "float32"), v)
     return list(unique.values())
+
+
+def check_plan_arguments(dtype: str, *, chunk_size: int, randoms: int, seed: int) -> None:
+    """SweepArgumentError, naming the argument, for a plan no sweep can take."""
+    if dtype not in PATTERN_DTYPES:
+        raise SweepArgumentError("dtype", f"one of {', '.join(PATTERN_DTYPES)}", dtype)
+    if chunk_size < 1:
+        raise SweepArgumentError("chunk_size", "a positive integer", chunk_size)
+    if randoms < 0:
+        raise SweepArgumentError("randoms", "a count >= 0", randoms)
+    if seed < 0:  # numpy.random.default_rng refuses negative seeds with a traceback
+        raise SweepArgumentError("seed", "an integer >= 0", seed)
 
 
 @functools.lru_cache(maxsize=4)
@@ -162,8 +203,9 @@ class SweepPlan:
     """The configurations of one sweep and how its patterns are chunked."""
 
     dtype: str
-    configs: tuple[SweepConfig, ...]
+    configs: tuple  # SweepConfig, or another function's (conformance.sweep.functions)
     chunk_size: int
+    function: str = "fake_tensor_quant"
 
     @property
     def pattern_count(self) -> int:
@@ -185,11 +227,14 @@ class SweepPlan:
 
     def identity(self) -> dict:
         """Everything that decides which chunk is which (for resume files)."""
-        return {
+        identity = {
             "dtype": self.dtype,
             "chunk_size": self.chunk_size,
             "configs": [c.as_dict() for c in self.configs],
         }
+        if self.function != "fake_tensor_quant":  # (resume files of the article's sweeps,
+            identity["function"] = self.function  # written before there were others, stay valid)
+        return identity
 
     @classmethod
     def build(cls, dtype: str, *, num_bits, signs, ranges, amaxes=None, amax_dtypes=("float32",),
@@ -200,14 +245,7 @@ class SweepPlan:
         unsigned)``. Values that collapse to one pattern once cast to an amax
         dtype are checked once.
         """
-        if dtype not in PATTERN_DTYPES:
-            raise SweepArgumentError("dtype", f"one of {', '.join(PATTERN_DTYPES)}", dtype)
-        if chunk_size < 1:
-            raise SweepArgumentError("chunk_size", "a positive integer", chunk_size)
-        if randoms < 0:
-            raise SweepArgumentError("randoms", "a count >= 0", randoms)
-        if seed < 0:  # numpy.random.default_rng refuses negative seeds with a traceback
-            raise SweepArgumentError("seed", "an integer >= 0", seed)
+        check_plan_arguments(dtype, chunk_size=chunk_size, randoms=randoms, seed=seed)
         configs = []
         for bits in num_bits:
             for unsigned in signs:
@@ -218,7 +256,7 @@ class SweepPlan:
                 for narrow in ranges:
                     for amax_dtype in amax_dtypes:
                         with np.errstate(over="ignore"):
-                            patterns_ = dict.fromkeys(_bits_of(v, amax_dtype) for v in values)
+                            patterns_ = dict.fromkeys(bits_of(v, amax_dtype) for v in values)
                         configs += [
                             SweepConfig(bits, unsigned, narrow, b, amax_dtype) for b in patterns_
                         ]

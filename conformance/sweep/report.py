@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 from .judge import ChunkFailure, SweepMismatch
 from .ledger import ConfigTally
-from .plan import Shard, SweepConfig, SweepPlan
+from .plan import Shard, SweepPlan
 from .ranges import ChunkRanges
 
 __all__ = ["ConfigVerdict", "SweepReport", "verdict_of"]
@@ -35,7 +35,7 @@ class ConfigVerdict:
     """One configuration of a sweep: its requested chunks ``[start, end)`` and what they found."""
 
     index: int
-    config: SweepConfig
+    config: object  # the plan's function's configuration (conformance.sweep.functions)
     start: int
     end: int
     checked: int  # chunks
@@ -138,6 +138,7 @@ class SweepReport:
             "device": self.device,
             "engine": self.engine,
             "dashboard": self.dashboard,
+            "function": self.plan.function,
             "dtype": self.plan.dtype,
             "configurations": len(self.plan.configs),
             "chunk_size": self.plan.chunk_size,

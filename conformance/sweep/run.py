@@ -24,6 +24,7 @@ from ..errors import UsageError
 from ..targets import load_target, semantics_for
 from .dask_engine import ClusterError
 from .errors import SweepArgumentError
+from .functions import sweep_function
 from .judge import ChunkFailure
 from .ledger import Ledger
 from .plan import Shard, SweepPlan
@@ -98,6 +99,9 @@ def run_sweep(target_spec: str, plan: SweepPlan, *, jobs: int | None = None,
               task_chunks: int | None = None) -> SweepReport:
     """Check the chunks of ``plan`` in ``shard`` from ``start_chunk`` on, in worker processes.
 
+    ``plan.function`` says what is called (``conformance.sweep.functions``); a
+    target without that function is a UsageError, before any work.
+
     ``resume`` names a JSON file that records every few seconds exactly which
     chunks are checked and, if it exists, which need not be checked again.
     ``keep`` bounds the mismatches kept for the report, per configuration;
@@ -121,6 +125,7 @@ def run_sweep(target_spec: str, plan: SweepPlan, *, jobs: int | None = None,
     if device not in target.devices:
         raise UsageError(f"target {target.spec!r} runs on {', '.join(target.devices)}, "
                          f"not {device}.")
+    sweep_function(plan.function).called(target)  # UsageError naming what the target lacks
     if device == "cuda":
         from .cuda import check_cuda_sweep
 
@@ -171,7 +176,7 @@ def _run(target_spec, plan, ledger, todo, identity, *, engine, resume, jobs, sha
         results = engine.check_chunks(job, todo, call_timeout=call_timeout,
                                       max_failures=MAX_FAILURES, task_chunks=task_chunks)
     bar = SweepProgress(plan, todo, start=start, end=end, enabled=progress,
-                        label=f"sweep {plan.dtype} {target_spec}")
+                        label=f"sweep {plan.function} {plan.dtype} {target_spec}")
     try:
         with bar, contextlib.closing(results):
             if engine is not None:
