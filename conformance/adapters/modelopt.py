@@ -19,7 +19,7 @@ require("requests", "modelopt", "modelopt")
 require("huggingface_hub", "modelopt", "modelopt")
 _tensor_quant = require("modelopt.torch.quantization.tensor_quant", "modelopt", "modelopt")
 
-__all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant"]
+__all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant", "scaled_e4m3"]
 
 CONFORMANCE_TARGET = {
     "name": "NVIDIA ModelOpt 0.47 tensor_quant (CPU path)",
@@ -32,3 +32,15 @@ CONFORMANCE_TARGET = {
 def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
     """ModelOpt's fake quantization with no bias, clipped straight-through backward."""
     return _tensor_quant.fake_tensor_quant(inputs, amax, None, num_bits, unsigned, narrow_range)
+
+
+def scaled_e4m3(inputs, amax=None, E=4, M=3):  # noqa: N803 - the article's names
+    """ModelOpt's ``scaled_e4m3`` with no bias: on a CPU tensor its eager path (``_fp8_eager``).
+
+    ``ScaledE4M3Function.forward(inputs, amax, bias, E, M, ...)`` takes bias
+    third, as ``fake_tensor_quant`` does. On CPU ``scaled_e4m3_impl`` always
+    takes ``fp8_eager`` (the CUDA extension ``fake_e4m3fy`` only for CUDA
+    tensors with a per-tensor or 1-D amax): float32 compute, ``x * (448 /
+    amax)`` clamped to +-448, torch's float8_e4m3fn cast, times ``1 / scale``.
+    """
+    return _tensor_quant.scaled_e4m3(inputs, amax, None, E, M)

@@ -1,8 +1,9 @@
-"""Target ``onnx-reference``: the same Q/DQ graph through ``onnx.reference.ReferenceEvaluator``.
+"""Target ``onnx-reference``: the same Q/DQ graphs through ``onnx.reference.ReferenceEvaluator``.
 
 The ONNX project's Python reference implementation of its operators, run on
-the graph the ``onnxruntime`` adapter runs (``_onnx_graph``), so the two can
-be compared with each other and with the article.
+the graphs the ``onnxruntime`` adapter runs (``_onnx_graph``: symmetric,
+affine with a zero point, float8 E4M3), so the two can be compared with each
+other and with the article.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import functools
 import warnings
 
 from . import require
-from ._onnx_graph import QDQ_VARIATIONS, build_model, prepare
+from ._onnx_graph import QDQ_VARIATIONS, article_api, model_for
 
 _reference = require("onnx.reference", "onnx", "onnx-reference")
 
-__all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant"]
+__all__ = ["CONFORMANCE_TARGET", "fake_affine_tensor_quant", "fake_tensor_quant", "scaled_e4m3"]
 
 CONFORMANCE_TARGET = {
     "name": "onnx.reference.ReferenceEvaluator QuantizeLinear/DequantizeLinear",
@@ -26,14 +27,15 @@ CONFORMANCE_TARGET = {
 
 
 @functools.lru_cache(maxsize=64)
-def _evaluator(int_type, axis, rank):
-    return _reference.ReferenceEvaluator(build_model(int_type, axis, rank, "onnx-reference"))
+def _evaluator(key):
+    return _reference.ReferenceEvaluator(model_for(key, "onnx-reference"))
 
 
-def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
-    """Quantize-dequantize through the ONNX reference evaluator (no gradient)."""
-    call = prepare(inputs, amax, num_bits, unsigned, narrow_range, "onnx-reference")
+def _execute(call):
     with warnings.catch_warnings():  # its float->int cast warns on NaN/inf; we compare bits
         warnings.simplefilter("ignore", RuntimeWarning)
-        (y,) = _evaluator(*call.key).run(None, call.feeds)
-    return call.result(y)
+        (y,) = _evaluator(call.key).run(None, call.feeds)
+    return y
+
+
+fake_tensor_quant, fake_affine_tensor_quant, scaled_e4m3 = article_api(_execute, "onnx-reference")

@@ -1,9 +1,12 @@
 """Target ``onnxruntime``: QuantizeLinear -> DequantizeLinear on ONNX Runtime's CPU provider.
 
-The article's call becomes a one-node-pair model (``_onnx_graph``) with
-``scale = amax / max_bound`` and zero point 0, run by an InferenceSession on
-``CPUExecutionProvider``. Sessions are cached per configuration (integer
-type and axis). ONNX has no gradient, so the STE properties do not apply.
+The article's call becomes a one-node-pair model (``_onnx_graph``) run by an
+InferenceSession on ``CPUExecutionProvider``: ``fake_tensor_quant`` with
+``scale = amax / max_bound`` and zero point 0, ``fake_affine_tensor_quant``
+with the article's step and a zero point, ``scaled_e4m3`` as float8 Q/DQ
+(FLOAT8E4M3FN, saturating). Sessions are cached per configuration (type,
+axis, rank, zero point, saturation). ONNX has no gradient, so the STE
+properties do not apply.
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ from __future__ import annotations
 import functools
 
 from . import require
-from ._onnx_graph import QDQ_VARIATIONS, build_model, prepare
+from ._onnx_graph import QDQ_VARIATIONS, article_api, model_for
 
 _ort = require("onnxruntime", "onnx", "onnxruntime")
 
-__all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant"]
+__all__ = ["CONFORMANCE_TARGET", "fake_affine_tensor_quant", "fake_tensor_quant", "scaled_e4m3"]
 
 CONFORMANCE_TARGET = {
     "name": "ONNX Runtime QuantizeLinear/DequantizeLinear (CPU provider)",
@@ -26,16 +29,16 @@ CONFORMANCE_TARGET = {
 
 
 @functools.lru_cache(maxsize=64)
-def _session(int_type, axis, rank):
-    model = build_model(int_type, axis, rank, "onnxruntime")
+def _session(key):
     options = _ort.SessionOptions()
     options.log_severity_level = 3  # no warnings on stderr for every new session
-    return _ort.InferenceSession(model.SerializeToString(), options,
+    return _ort.InferenceSession(model_for(key, "onnxruntime").SerializeToString(), options,
                                  providers=["CPUExecutionProvider"])
 
 
-def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
-    """Quantize-dequantize through ONNX Runtime (no gradient)."""
-    call = prepare(inputs, amax, num_bits, unsigned, narrow_range, "onnxruntime")
-    (y,) = _session(*call.key).run(["y"], call.feeds)
-    return call.result(y)
+def _execute(call):
+    (y,) = _session(call.key).run(["y"], call.feeds)
+    return y
+
+
+fake_tensor_quant, fake_affine_tensor_quant, scaled_e4m3 = article_api(_execute, "onnxruntime")
