@@ -111,3 +111,5 @@ def test_report_takes_the_run_commands_execution_options(tmp_path, capsys):
     # --call-timeout and --in-process mean what they mean for `run`; a bad one is exit 2
     assert main(["report", "--out", str(tmp_path), "--call-timeout", "-1"]) == 2
     assert "--call-timeout" in capsys.readouterr().err
+    assert main(["report", "--out", str(tmp_path), "--jobs", "2", "--in-process"]) == 2
+    assert "drop --jobs or --in-process" in capsys.readouterr().err

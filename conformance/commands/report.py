@@ -11,6 +11,7 @@ run, with the install command. Exit 1 when a target crashed, hung or exited
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import sys
@@ -40,6 +41,9 @@ def register(subparsers) -> None:
     p.add_argument("--out", default="docs", help="output folder (default: docs)")
     p.add_argument("--profile", default="ci", help="Hypothesis profile (default: ci)")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    p.add_argument("--jobs", type=int, default=1, metavar="J",
+                   help="targets reported at the same time, each in its own supervised "
+                   "process (default 1; the report's order and content do not depend on it)")
     add_execution_options(p)
     p.set_defaults(func=run)
 
@@ -50,19 +54,23 @@ def run(args) -> int:
     if args.profile not in PROFILES:
         raise UsageError(f"unknown profile {args.profile!r}; choose one of {', '.join(PROFILES)}.")
     check_device(args.device)
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: give 1 or more targets to report at once.")
+    if args.jobs > 1 and args.in_process:
+        raise UsageError("--in-process reports one target after the other in this process; "
+                         "drop --jobs or --in-process.")
     output_folder(args.out, "--out", names=("report.md", "report.json", "variations.md"),
                   must_exist=True)
     specs = args.target or default_targets()
     began = time.perf_counter()
     command = "python -m conformance report" + "".join(f" --target {t}" for t in args.target
                                                         or ())
-    entries, failed = [], []
-    for spec in specs:
-        entry, problem = _entry(spec, args)
-        entries.append(entry)
-        if problem:
-            failed.append(problem)
-            print(f"error: {problem}", file=sys.stderr)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        reported = list(pool.map(lambda spec: _entry(spec, args), specs))
+    entries = [entry for entry, _problem in reported]
+    failed = [problem for _entry, problem in reported if problem]
+    for problem in failed:
+        print(f"error: {problem}", file=sys.stderr)
     data = {"command": command, "profile": args.profile, "device": args.device,
             "seconds": round(time.perf_counter() - began), "targets": entries}
     try:

@@ -16,7 +16,7 @@ from ..calls import DEFAULT_CALL_TIMEOUT
 from ..expectations import load_expectations
 from ..fingerprint import fingerprint, observe
 from ..runner import run_target
-from ..targets import Target, TargetError, available_targets, load_target
+from ..targets import _BUILTIN, Target, TargetError, available_targets, load_target
 from .distance import measure, plot
 
 __all__ = ["BUILT_IN", "default_targets", "target_entry"]
@@ -26,11 +26,11 @@ BUILT_IN = ("torch", "triton", "cupy")
 
 
 def default_targets() -> list[str]:
-    """The built-in targets, then every registered adapter (the project's and any another
-    package registers through the entry points), in registration order."""
+    """The built-in targets, then the project's adapters in the order they were added, then
+    every adapter another package registers through the entry points (by name)."""
     registered = available_targets()
-    return [*(n for n in BUILT_IN if n in registered),
-            *(n for n in registered if n not in BUILT_IN)]
+    ordered = [*BUILT_IN, *_BUILTIN, *registered]
+    return list(dict.fromkeys(n for n in ordered if n in registered))
 
 
 def target_entry(spec: str | Target, *, device: str, profile: str, out: str,
