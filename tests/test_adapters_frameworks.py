@@ -169,3 +169,26 @@ def test_triton_after_tensorflow_is_refused_with_the_fix():
     done = _subprocess(code)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "--isolate" in done.stdout and "TensorFlow is already loaded" in done.stdout
+
+
+@pytest.mark.parametrize(("num_bits", "unsigned"), [(4, False), (4, True), (2, False), (2, True)])
+def test_quanto_narrow_widths_are_its_shifted_qbits(num_bits, unsigned):
+    """2- and 4-bit calls are quanto's qint4/qint2 weights, the shift making them the article's
+    signed full or unsigned range; the per-element rows pass a -0 gradient as -0."""
+    import numpy as np
+    import torch
+
+    import reference
+    import reference.variations
+
+    target = _target("quanto")
+    x = torch.tensor([-9.0, -1.3, -0.2, 0.0, 0.26, 0.9, 1.3, 9.0]).reshape(2, 4)
+    x = (x.abs() if unsigned else x).requires_grad_()
+    amax = torch.tensor([[1.0], [2.0]])
+    out = target.obj.fake_tensor_quant(x, amax, num_bits, unsigned, False)
+    expected = reference.fake_tensor_quant(
+        x.detach().numpy(), amax.numpy(), num_bits, unsigned, False,
+        semantics=reference.variations.combine(target.variations))
+    np.testing.assert_array_equal(out.detach().numpy(), expected)
+    out.backward(torch.full_like(out, -0.0))
+    assert torch.equal(x.grad.view(torch.int32), torch.full_like(x, -0.0).view(torch.int32))
