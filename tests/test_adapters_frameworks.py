@@ -30,9 +30,13 @@ FRAMEWORKS = {
 }
 #: The one target here that implements the article exactly (no variations to declare).
 STRICT = {"triton"}
-#: Properties every target is checked on here (their quick and ci verdicts agree for every
-#: adapter; the CLI and the report run them all with --profile ci).
+#: Properties every target is checked on here (the CLI and the report run them all with
+#: --profile ci, which the expectations files are written against).
 PROPERTIES = ["fake_per_tensor", "ste_gradient"]
+#: The quick profile, except where its verdict differs from ci's: quick's 40 examples miss
+#: torchao-primitive's per-tensor float16 code overflow (16 bits, amax 2**-24) that ci finds
+#: and its expectations file lists, so quick would call that entry stale (xpass).
+PROFILE = {"torchao-primitive": "ci"}
 
 
 def _target(name):
@@ -54,7 +58,8 @@ def _target(name):
 def _run(name, *, strict, properties=PROPERTIES):
     from conformance.runner import run_target
 
-    return run_target(_target(name), profile="quick", strict=strict, properties=properties)
+    return run_target(_target(name), profile=PROFILE.get(name, "quick"), strict=strict,
+                      properties=properties)
 
 
 @pytest.mark.parametrize("name", sorted(FRAMEWORKS))
