@@ -113,3 +113,15 @@ def test_report_takes_the_run_commands_execution_options(tmp_path, capsys):
     assert "--call-timeout" in capsys.readouterr().err
     assert main(["report", "--out", str(tmp_path), "--jobs", "2", "--in-process"]) == 2
     assert "drop --jobs or --in-process" in capsys.readouterr().err
+
+
+def test_a_target_for_another_device_is_listed_as_not_run(tmp_path):
+    import dataclasses
+
+    from conformance.report.build import target_entry
+    from conformance.targets import load_target
+
+    cuda_only = dataclasses.replace(load_target("tests.targets.engine.correct"),
+                                    devices=("cuda",))
+    entry = target_entry(cuda_only, device="cpu", profile="quick", out=str(tmp_path))
+    assert "runs on cuda only" in entry["skipped"] and "--device cuda" in entry["skipped"]

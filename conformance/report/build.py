@@ -50,6 +50,11 @@ def target_entry(spec: str | Target, *, device: str, profile: str, out: str,
             target = load_target(spec)
         except TargetError as exc:
             return {"spec": spec, "name": spec, "skipped": str(exc)}
+    if device not in target.devices:  # nothing to check or fingerprint here: not run
+        return {"spec": target.spec, "name": target.name, "skipped": (
+            f"the target runs on {', '.join(target.devices)} only and this report ran on "
+            f"{device}; run it there: python -m conformance report --device "
+            f"{target.devices[0]} --target {target.spec}")}
     print(f"report: {target.spec} ...", file=sys.stderr)
     declared = run_target(target, device=device, profile=profile, call_timeout=call_timeout)
     strict = run_target(target, device=device, profile=profile, strict=True,
