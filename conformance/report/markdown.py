@@ -229,7 +229,9 @@ def _finding(e) -> str:
 def report_page(data: dict) -> str:
     entries = data["targets"]
     ran = _ran(entries)
-    took = (f" in {data['seconds'] / 60:.0f} min" if data.get("seconds") else "")
+    seconds = data.get("seconds")
+    took = ("" if seconds is None else f" in {seconds} s" if seconds < 120 else
+            f" in {seconds / 60:.0f} min")
     lines = [
         "# Conformance report",
         "",
