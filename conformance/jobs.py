@@ -166,7 +166,8 @@ def fingerprint_job(target, params, items, emit):
 def report_entry(target, params, items, emit):
     """The target's part of the docs report (``report``)."""
     _single(items[0], emit, lambda: {"entry": target_entry(
-        target.spec, device=params["device"], profile=params["profile"], out=params["out"])})
+        target, device=params["device"], profile=params["profile"], out=params["out"],
+        call_timeout=params["call_timeout"])})
 
 
 JOBS = {"properties": properties, "replay": replay, "fingerprint": fingerprint_job,

@@ -1,18 +1,23 @@
-"""Target ``quanto``: optimum-quanto's int8 quantize/dequantize of a tensor.
+"""Target ``quanto``: optimum-quanto's integer quantize/dequantize of a tensor.
 
-Per-tensor calls go through ``quantize_activation(x, qint8, scale)`` (how
-quanto quantizes activations: one scalar scale), per-channel calls on the
-weight rows through ``quantize_weight(x, qint8, 0, scale)`` (how it
-quantizes weights; each element is a row of its own, the same arithmetic
-element by element, so any broadcast amax works); both are dequantized with
-``.dequantize()``. quanto
+8-bit signed calls are quanto's qint8 (``QBytesTensor``): per-tensor calls go
+through ``quantize_activation(x, qint8, scale)`` (how quanto quantizes
+activations: one scalar scale), per-channel calls through
+``quantize_weight(x, qint8, 0, scale)`` (how it quantizes weights); quanto
 computes ``clamp(round(x / scale), -128, 127)`` into ``torch.int8`` and
-``scale * q`` back, with the scale in the input's dtype (its convention:
-``absmax_scale`` returns the input dtype), so the adapter passes the
-article's step ``amax / 127`` computed in the input's dtype. qint8 has no
-narrow range (declared: ``always_full_range``); other widths and unsigned
-calls raise ``Unsupported``. Both autograd
-functions pass the gradient straight through.
+``scale * q`` back. 2- and 4-bit calls, signed or unsigned, are quanto's
+``qint2``/``qint4`` weights (``QBitsTensor``), always affine in quanto: an
+integer shift (zero point) ``s`` gives ``clamp(round(x / scale) + s, 0,
+2**n - 1)`` into ``torch.uint8`` and ``scale * (q - s)`` back, so the shift
+``2**(n-1)`` is the article's signed full range ``[-2**(n-1), 2**(n-1) - 1]``
+and the shift 0 its unsigned range ``[0, 2**n - 1]``. Weights are quantized
+per row, so every element becomes a row of its own (the same arithmetic
+element by element; any broadcast amax works). The scale has the input's
+dtype (quanto's convention: ``absmax_scale`` returns the input dtype), so the
+adapter passes the article's step ``amax / max_bound`` computed in the
+input's dtype. quanto has no narrow range (declared: ``always_full_range``);
+other widths, and unsigned 8-bit calls (qint8 takes no shift), raise
+``Unsupported``. Every quanto quantizer passes the gradient straight through.
 
 SPEC 6.3's ``scaled_e4m3`` is quanto's float8 activation quantization:
 ``quantize_activation(x, qfloat8_e4m3fn, scale)`` with the step
@@ -31,7 +36,7 @@ _quanto = require("optimum.quanto", "quanto", "quanto")
 __all__ = ["CONFORMANCE_TARGET", "fake_tensor_quant", "scaled_e4m3"]
 
 CONFORMANCE_TARGET = {
-    "name": "optimum-quanto qint8 quantize/dequantize",
+    "name": "optimum-quanto qint8/qint4/qint2 quantize/dequantize",
     "devices": ("cpu",),  # measured on CPU only
     # What quanto's source does (x / scale, scale * q, no zero-scale threshold, int8's full
     # range, pass-through gradients); its step in the input dtype makes no combination fit.
@@ -41,22 +46,38 @@ CONFORMANCE_TARGET = {
 }
 
 
+#: quanto's integer qtypes by width: qint8 bytes (signed only), qint4/qint2 affine bits
+_QTYPES = {8: "qint8", 4: "qint4", 2: "qint2"}
+
+
 def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
-    """Quantize to qint8 with the step ``amax / 127``, then dequantize."""
-    if num_bits != 8 or unsigned:
-        raise Unsupported("quanto's QBytes tensors hold signed 8-bit integers (qint8) only, "
-                          f"not {'unsigned ' if unsigned else ''}{num_bits}-bit")
+    """Quantize to quanto's ``num_bits`` qtype with the step ``amax / max_bound``, then
+    dequantize."""
+    if num_bits not in _QTYPES or (unsigned and num_bits == 8):
+        raise Unsupported("quanto's integer qtypes are qint8 (signed; no shift allowed), qint4 "
+                          f"and qint2, not {'unsigned ' if unsigned else ''}{num_bits}-bit")
+    qtype = getattr(_quanto, _QTYPES[num_bits])
     plan = layout(inputs.shape, amax.shape)
     x = inputs if tuple(inputs.shape) == plan.shape else inputs.expand(plan.shape)
-    step = amax.to(inputs.dtype) / 127
-    if plan.axis is None:
-        q = _quanto.quantize_activation(x, qtype=_quanto.qint8, scale=step.reshape(()))
+    max_bound = 2 ** num_bits - 1 if unsigned else 2 ** (num_bits - 1) - 1
+    step = amax.to(inputs.dtype) / max_bound
+    if plan.axis is None and num_bits == 8:
+        q = _quanto.quantize_activation(x, qtype=qtype, scale=step.reshape(()))
         return q.dequantize().reshape(plan.shape)
     # quanto quantizes weights along axis 0 or -1 of a tensor of 2 or more dimensions, each
     # of size 2 or more: every element becomes a row holding it twice, with its own scale.
-    rows = x.reshape(-1, 1).expand(-1, 2)
+    # The second copy is detached, so the gradient reaches each element from its row's first
+    # column alone (a sum of both columns would turn a -0 gradient into +0).
+    flat = x.reshape(-1, 1)
+    rows = torch.cat([flat, flat.detach()], dim=1)
     scales = step.expand(plan.shape).reshape(-1, 1)
-    q = _quanto.quantize_weight(rows, qtype=_quanto.qint8, axis=0, scale=scales, optimized=False)
+    if num_bits == 8:
+        q = _quanto.quantize_weight(rows, qtype=qtype, axis=0, scale=scales, optimized=False)
+    else:
+        shift = torch.full_like(scales, 0 if unsigned else 2 ** (num_bits - 1),
+                                dtype=torch.int8)
+        q = _quanto.quantize_weight(rows, qtype=qtype, axis=0, scale=scales, shift=shift,
+                                    optimized=False)
     return q.dequantize()[:, 0].reshape(plan.shape)
 
 

@@ -10,31 +10,52 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from ..calls import DEFAULT_CALL_TIMEOUT
 from ..expectations import load_expectations
 from ..fingerprint import fingerprint, observe
 from ..runner import run_target
-from ..targets import TargetError, load_target
+from ..targets import _BUILTIN, Target, TargetError, available_targets, load_target
 from .distance import measure, plot
 
-__all__ = ["DEFAULT_TARGETS", "target_entry"]
+__all__ = ["BUILT_IN", "default_targets", "target_entry"]
 
-DEFAULT_TARGETS = ("torch", "torch-native", "modelopt", "onnxruntime", "onnx-reference")
+#: The suite's own kernels, listed first: the article itself, then its GPU and Triton forms.
+BUILT_IN = ("torch", "triton", "cupy")
 
 
-def target_entry(spec: str, *, device: str, profile: str, out: str,
+def default_targets() -> list[str]:
+    """The built-in targets, then the project's adapters in the order they were added, then
+    every adapter another package registers through the entry points (by name)."""
+    registered = available_targets()
+    ordered = [*BUILT_IN, *_BUILTIN, *registered]
+    return list(dict.fromkeys(n for n in ordered if n in registered))
+
+
+def target_entry(spec: str | Target, *, device: str, profile: str, out: str,
                  call_timeout: float = DEFAULT_CALL_TIMEOUT) -> dict:
     """One target's part of the report: verdicts, fingerprints, expectations, distance, plot.
 
-    ``call_timeout``: seconds one call of the target may take, in the suite's
-    runs and in the fingerprint (a hung target is reported, never waited for).
+    ``spec``: a target's name, or the target already loaded (the supervised
+    child's). ``call_timeout``: seconds one call of the target may take, in the
+    suite's runs and in the fingerprint (a hung target is reported, never
+    waited for).
     """
-    try:
-        target = load_target(spec)
-    except TargetError as exc:
-        return {"spec": spec, "name": spec, "skipped": str(exc)}
-    print(f"report: {spec} ...", file=sys.stderr)
+    start = time.perf_counter()
+    if isinstance(spec, Target):
+        target = spec
+    else:
+        try:
+            target = load_target(spec)
+        except TargetError as exc:
+            return {"spec": spec, "name": spec, "skipped": str(exc)}
+    if device not in target.devices:  # nothing to check or fingerprint here: not run
+        return {"spec": target.spec, "name": target.name, "skipped": (
+            f"the target runs on {', '.join(target.devices)} only and this report ran on "
+            f"{device}; run it there: python -m conformance report --device "
+            f"{target.devices[0]} --target {target.spec}")}
+    print(f"report: {target.spec} ...", file=sys.stderr)
     declared = run_target(target, device=device, profile=profile, call_timeout=call_timeout)
     strict = run_target(target, device=device, profile=profile, strict=True,
                         call_timeout=call_timeout)
@@ -50,7 +71,8 @@ def target_entry(spec: str, *, device: str, profile: str, out: str,
     expectations = (load_expectations(target.expectations, device)
                     if target.expectations else {})
     entry = {
-        "spec": spec, "name": target.name, "variations": list(target.variations),
+        "spec": target.spec, "name": target.name, "variations": list(target.variations),
+        "devices": list(target.devices), "exposes": sorted(target.exposes),
         "declared": declared.to_json(), "strict": strict.to_json(),
         "fingerprint": fp.to_json(),
         "fingerprint_per_tensor": fp_per_tensor and fp_per_tensor.to_json(),
@@ -60,7 +82,8 @@ def target_entry(spec: str, *, device: str, profile: str, out: str,
     table = measure(observed.seen)
     entry["distance"] = table
     if any(sum(v for b, v in row.items() if b != "equal") for row in table.values()):
-        name = f"report_{spec.replace('-', '_').replace('.', '_')}.png"
+        name = f"report_{target.spec.replace('-', '_').replace('.', '_')}.png"
         plot(target.name, table, os.path.join(out, name))
         entry["plot"] = name
+    entry["seconds"] = round(time.perf_counter() - start, 1)
     return entry

@@ -13,6 +13,37 @@ from reference.variations import VARIATIONS
 
 __all__ = ["report_page", "variations_page"]
 
+#: The matrix's tables, one per family of properties, in the order a reader asks: does it
+#: compute the values, the gradients, keep the contract, and what of SPEC section 6 it has.
+#: A property the registry gains later lands in "Other" until it is placed here.
+FAMILIES = {
+    "Symmetric values (`fake_tensor_quant`, `tensor_quant`, `legacy_fake_tensor_quant`)": (
+        "fake_per_tensor", "fake_per_channel", "quant_per_tensor", "quant_per_channel",
+        "errors", "degenerate_shapes", "golden_vectors", "legacy_fake"),
+    "Gradients": ("ste_gradient", "amax_no_gradient", "strided_gradient", "autograd_state"),
+    "Contract (memory, layouts, devices, process)": (
+        "inputs_unmodified", "strided_inputs", "output_device", "deterministic",
+        "argument_forms", "result_lifetime", "process_state"),
+    "Affine (`fake_affine_tensor_quant`)": ("affine_values", "affine_gradient"),
+    "FP8 (`scaled_e4m3`)": ("e4m3_values", "e4m3_gradient"),
+    "Descriptor (`QuantDescriptor`)": ("descriptor_rules", "descriptor_storage",
+                                       "descriptor_serialization"),
+}
+
+#: What each cell says, from the declared run's status (and the strict run's, for a pass).
+LEGEND = (
+    ("pass", "conforms to the article itself (strict run passes)"),
+    ("pass (var.)", "conforms only under the target's declared variations (listed below)"),
+    ("xfail", "a known deviation, with its reason, evidence and minimal counterexample in "
+              "the target's section"),
+    ("**FAIL**", "an unexpected deviation or misbehaviour"),
+    ("**ERROR**", "nothing could be checked, or the check could not run"),
+    ("**XPASS**", "declared as a deviation but passed: the expectations file is stale"),
+    ("skip", "the target has the function but the property could not run here (the device, "
+             "or every call it needs is unsupported)"),
+    ("n/a", "the target does not have the function the property checks"),
+)
+
 MARK = {"pass": "pass", "fail": "**FAIL**", "skip": "skip", "error": "**ERROR**",
         "xfail": "xfail", "xpass": "**XPASS**"}
 
@@ -21,18 +52,81 @@ def _names(names) -> str:
     return ", ".join(f"`{n}`" for n in names) if names else "none"
 
 
-def _matrix(entries, key: str) -> list[str]:
-    ran = [e for e in entries if key in e]
+def families(properties) -> dict[str, list[str]]:
+    """``FAMILIES`` restricted to ``properties`` (in that order), the rest under "Other"."""
+    known = {p for members in FAMILIES.values() for p in members}
+    groups = {title: [p for p in members if p in properties]
+              for title, members in FAMILIES.items()}
+    groups["Other"] = [p for p in properties if p not in known]
+    return {title: members for title, members in groups.items() if members}
+
+
+def cell(entry, prop: str) -> str:
+    """One matrix cell: the declared verdict, told apart from "not applicable" and from a
+    pass that needs the declared variations."""
+    declared = {r["property"]: r for r in entry["declared"]["results"]}.get(prop)
+    if declared is None:
+        return ""
+    if declared["status"] == "skip" and _not_applicable(entry, prop, declared):
+        return "n/a"
+    if declared["status"] == "pass":
+        strict = {r["property"]: r["status"] for r in entry["strict"]["results"]}
+        return "pass" if strict.get(prop) == "pass" else "pass (var.)"
+    return MARK.get(declared["status"], declared["status"])
+
+
+def _not_applicable(entry, prop: str, result) -> bool:
+    from ..properties import PROPERTIES
+
+    if "exposes" in entry and prop in PROPERTIES:
+        return bool(PROPERTIES[prop].missing(entry["exposes"]))
+    return result["reason"].startswith("target exposes no")  # an entry from an older report
+
+
+def _ran(entries) -> list:
+    return [e for e in entries if "declared" in e]
+
+
+def _matrix(entries) -> list[str]:
+    ran = _ran(entries)
+    if not ran:
+        return ["No target ran."]
+    props = list(dict.fromkeys(r["property"] for e in ran for r in e["declared"]["results"]))
+    lines = ["| cell | meaning |", "|---|---|", *(f"| {m} | {w} |" for m, w in LEGEND), ""]
+    for title, members in families(props).items():
+        lines += [f"### {title}", "",
+                  "| target | " + " | ".join(members) + " |",
+                  "|---|" + "---|" * len(members)]
+        lines += [f"| `{e['spec']}` | " + " | ".join(cell(e, p) for p in members) + " |"
+                  for e in ran]
+        lines.append("")
+    return lines
+
+
+def _summary(entries) -> list[str]:
+    ran = _ran(entries)
     if not ran:
         return []
-    props = [r["property"] for r in ran[0][key]["results"]]
-    lines = ["| target | conforms | " + " | ".join(props) + " |",
-             "|---|---|" + "---|" * len(props)]
+    lines = ["| target | implementation | declared variations | fingerprint | strict | "
+             "declared + expectations | time |", "|---|---|---|---|---|---|---|"]
     for e in ran:
-        statuses = {r["property"]: r["status"] for r in e[key]["results"]}
-        lines.append(f"| `{e['spec']}` | {'yes' if e[key]['conforms'] else '**no**'} | "
-                     + " | ".join(MARK.get(statuses.get(p, ""), "") for p in props) + " |")
+        fp = e["fingerprint"]
+        found = ("not fingerprinted" if fp.get("failed") else
+                 ("fits: " if fp["fits"] else "closest (no fit): ") + _names(fp["variations"]))
+        seconds = f"{e['seconds']:.0f} s" if "seconds" in e else ""
+        lines.append(f"| `{e['spec']}` | {_cell(e['name'])} | {_names(e['variations'])} | "
+                     f"{found} | {'conforms' if e['strict']['conforms'] else 'fails'} | "
+                     f"{'conforms' if e['declared']['conforms'] else '**does not conform**'} | "
+                     f"{seconds} |")
     return lines
+
+
+def _not_run(entries) -> list[str]:
+    skipped = [e for e in entries if e.get("skipped")]
+    if not skipped:
+        return []
+    return ["## Not run", "",
+            *(f"- `{e['spec']}`: {_cell(e['skipped'])}" for e in skipped), ""]
 
 
 def _target_section(e) -> list[str]:
@@ -134,32 +228,37 @@ def _finding(e) -> str:
 
 def report_page(data: dict) -> str:
     entries = data["targets"]
+    ran = _ran(entries)
+    seconds = data.get("seconds")
+    took = ("" if seconds is None else f" in {seconds} s" if seconds < 120 else
+            f" in {seconds / 60:.0f} min")
     lines = [
         "# Conformance report",
         "",
-        f"Generated by `{data['command']}` ({data['profile']} profile, {data['device']}). "
+        f"Generated by `{data['command']}` ({data['profile']} profile, {data['device']}; "
+        f"{len(ran)} of {len(entries)} targets ran{took}). "
         "Each property is checked bit for bit against the NumPy reference: *strict* with the "
         "article's semantics alone, *declared* with the variations the target declares "
         "(see [variations.md](variations.md)) and its expectations file (known deviations "
         "become `xfail`). The fingerprint runs each target once on a boundary-heavy sample "
         "and searches the combination of variations that reproduces it.",
         "",
+        "## Summary",
+        "",
+        *_summary(entries),
+        "",
         "## Findings",
         "",
         *[_finding(e) for e in entries],
         "",
-        "## With declared variations and expectations",
+        "## Compatibility matrix",
         "",
-        *_matrix(entries, "declared"),
-        "",
-        "## Strict (the article's semantics only)",
-        "",
-        *_matrix(entries, "strict"),
-        "",
+        *_matrix(entries),
+        *_not_run(entries),
         "## Targets",
         "",
     ]
-    for e in entries:
+    for e in ran:
         lines += _target_section(e)
     return "\n".join(lines).rstrip() + "\n"
 
