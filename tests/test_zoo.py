@@ -92,3 +92,27 @@ def test_broken_member_full_verdict(name, record_property):
     record_property("failing", ",".join(failing))
     others = sorted(set(failing) - _module(name).CAUGHT_BY)
     print(f"{name}: caught by {caught}; also fails {others}")
+
+
+def test_kill_matrix_page_names_single_catches_misses_and_wrong_verdicts():
+    """The page ``python -m tests.zoo --matrix`` writes, from made-up verdicts (no engine run)."""
+    from tests.zoo._matrix import Row, render
+
+    props = ["fake_per_tensor", "strided_inputs", "golden_vectors"]
+    rows = [Row("round_floor", {"fake_per_tensor": "fail", "strided_inputs": "pass",
+                                "golden_vectors": "skip"}, 1.0),
+            Row("channels_last_reshape", dict.fromkeys(props, "pass"), 1.0),
+            Row("narrow_range_ignored", {"fake_per_tensor": "pass", "strided_inputs": "pass",
+                                         "golden_vectors": "fail"}, 1.0),
+            Row("correct_where_masks", {**dict.fromkeys(props, "pass"),
+                                        "golden_vectors": "fail"}, 1.0)]
+    text, problems = render(rows, props, profile="quick", seed=None, jobs=1, elapsed=60.0,
+                            missing=["round_half_away"])
+    assert "| `round_floor` | X | . | - | fake_per_tensor |" in text
+    assert "| `round_floor` | `fake_per_tensor` |" in text  # caught by exactly one
+    assert any("PARTIAL" in p and "round_half_away" in p for p in problems)
+    assert any("`channels_last_reshape` is caught by no property" in p for p in problems)
+    assert any("correct member `correct_where_masks`" in p for p in problems)
+    # its CAUGHT_BY does not name golden_vectors alone: a wrong CAUGHT_BY is a problem too
+    wrong = [p for p in problems if p.startswith("`narrow_range_ignored`: none of its CAUGHT_BY")]
+    assert len(wrong) == ("golden_vectors" not in _module("narrow_range_ignored").CAUGHT_BY)

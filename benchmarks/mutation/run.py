@@ -6,7 +6,11 @@
 
 mutmut 2 mutates files in place, so the run works on a copy of the tree
 (``--workdir``, default ``/tmp/tq-mutation-SUBJECT``; it keeps mutmut's cache,
-so a run stopped by ``--minutes`` resumes where it stopped). The test command
+so a run stopped by ``--minutes`` resumes where it stopped, as long as
+``tests/`` is unchanged: mutmut keys its cache on a hash of the tests folder;
+``--keep-tree`` resumes in the copy as it is). Do not run ``mutmut show`` in
+the copy while a run is going: it re-reads the (mutated) file's lines into
+the cache and the run then stops with "Attribute Mutant.line is required". The test command
 is ``benchmarks/mutation/gate.py``: the conformance properties in registry
 order under the ``quick`` profile, stopping at the first one that fails.
 Each mutant's run is niced and capped at ``--per-mutant`` seconds (mutmut 2
@@ -113,14 +117,18 @@ def main(argv=None) -> int:
     parser.add_argument("subject", choices=sorted(SUBJECTS))
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--minutes", type=float, default=45.0, help="cap on the whole run")
-    parser.add_argument("--per-mutant", type=int, default=120, help="cap on one mutant (s)")
+    parser.add_argument("--per-mutant", type=int, default=600, help="cap on one mutant (s)")
     parser.add_argument("--workdir", type=pathlib.Path, default=None)
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--keep-tree", action="store_true",
+                        help="resume in the existing copy as it is (a refreshed copy whose "
+                             "tests/ changed makes mutmut judge every mutant again)")
     args = parser.parse_args(argv)
     workdir = args.workdir or pathlib.Path(f"/tmp/tq-mutation-{args.subject}")
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     if not args.report_only:
-        _prepare(workdir)
+        if not (args.keep_tree and workdir.exists()):
+            _prepare(workdir)
         _run(args.subject, workdir, args)
     finished = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     print(f"wrote {_report(args.subject, workdir, args, started, finished)}")

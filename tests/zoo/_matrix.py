@@ -1,6 +1,6 @@
 """The zoo's kill matrix: every member through every property, one verdict per cell.
 
-    python -m tests.zoo --matrix docs/kill-matrix.md [--jobs 2] [--profile ci]
+    python -m tests.zoo --matrix docs/kill-matrix.md [--jobs 2] [--profile ci] [--resume]
 
 Runs each zoo member (broken and ``correct_*``) against every property with
 the engine (``tests.zoo.verdict``: ``run_target`` in process, as
@@ -11,8 +11,11 @@ the properties that catch it, whether its ``CAUGHT_BY`` is confirmed, and
 those caught by exactly one property (one change to that property's
 strategy could let them through); members no property catches; what each
 property catches alone. Exits 1 when a broken member goes uncaught without
-a ``KNOWN_MISS``, a correct member fails, or a member's ``CAUGHT_BY`` is not
-among what fails for it, so the command is a check as well as a page.
+a ``KNOWN_MISS``, a correct member fails, a member's ``CAUGHT_BY`` is not
+among what fails for it, or members are missing, so the command is a check as
+well as a page. Each member's row is appended to ``--rows`` (JSON lines) as
+it finishes; ``--resume`` reuses them, so a run cut short (Ctrl-C writes the
+page for what ran, marked PARTIAL) continues where it stopped.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import dataclasses
+import json
 import multiprocessing
 import os
 import pathlib
@@ -48,6 +52,23 @@ class Row:
     def caught_by(self) -> list[str]:
         return [p for p, s in self.statuses.items() if s == "fail"]
 
+    def to_json(self, key: dict) -> str:
+        return json.dumps({**key, "name": self.name, "statuses": self.statuses,
+                           "seconds": round(self.seconds, 2), "problems": list(self.problems)})
+
+
+def _load_rows(path: pathlib.Path, key: dict) -> dict:
+    """Rows recorded earlier under the same profile, seed and properties: name -> Row."""
+    rows = {}
+    if not path.exists():
+        return rows
+    for line in path.read_text().splitlines():
+        data = json.loads(line)
+        if all(data.get(k) == v for k, v in key.items()):
+            rows[data["name"]] = Row(data["name"], data["statuses"], data["seconds"],
+                                     tuple(data["problems"]))
+    return rows
+
 
 def run_member(name: str, profile: str, seed: int | None) -> Row:
     """Every property's status for ``name`` (in a worker process with ``--jobs``)."""
@@ -65,10 +86,13 @@ def _rows(names, profile, seed, jobs):
     # spawn: a fresh interpreter per worker (no forked torch thread pools); each worker
     # runs several members in process, as the tests do (the guard undoes what one changes).
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+    pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context)
+    try:
         futures = [pool.submit(run_member, name, profile, seed) for name in names]
         for future in concurrent.futures.as_completed(futures):
             yield future.result()
+    finally:  # interrupted: drop what has not started (the page is written for what ran)
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _findings(rows, properties):
@@ -102,10 +126,15 @@ def _findings(rows, properties):
     return problems, uncaught, single, errors
 
 
-def render(rows, properties, *, profile, seed, jobs, elapsed) -> tuple[str, list[str]]:
+def render(rows, properties, *, profile, seed, jobs, elapsed,
+           missing=()) -> tuple[str, list[str]]:
     """The Markdown page, and the problems that make the command fail."""
     rows = sorted(rows, key=lambda r: (is_correct(r.name), r.name))
     problems, uncaught, single, errors = _findings(rows, properties)
+    if missing:
+        problems.insert(0, f"PARTIAL: {len(missing)} member(s) not run yet: "
+                        + ", ".join(f"`{n}`" for n in missing)
+                        + " (rerun with --resume to finish)")
     broken = [r for r in rows if not is_correct(r.name)]
     number = {p: i + 1 for i, p in enumerate(properties)}
     out = [
@@ -121,7 +150,7 @@ def render(rows, properties, *, profile, seed, jobs, elapsed) -> tuple[str, list
         f"properties: {len(properties)}",
         f"- broken members caught: {len(broken) - len(uncaught)} of {len(broken)}; caught by "
         f"exactly one property: {len(single)}; caught by none: {len(uncaught)}",
-        f"- run: {elapsed / 60:.1f} min wall with {jobs} worker(s) on "
+        f"- last run: {elapsed / 60:.1f} min wall with {jobs} worker(s) on "
         f"{os.cpu_count()} cores ({platform.python_implementation()} "
         f"{platform.python_version()}); sum of per-member times "
         f"{sum(r.seconds for r in rows) / 60:.1f} min",
@@ -172,6 +201,12 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--member", action="append", default=None,
                         help="only this member (repeatable; for a look, not for the page)")
+    parser.add_argument("--rows", type=pathlib.Path, default=None,
+                        help="JSON lines, one per member as it finishes (default: the "
+                             "matrix path with .jsonl)")
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse the rows of members already in --rows (same profile, "
+                             "seed and properties) and run only the others")
     args = parser.parse_args(argv)
     from conformance.profiles import PROFILES
     from conformance.properties import PROPERTIES
@@ -184,15 +219,28 @@ def main(argv=None) -> int:
     unknown = sorted(set(names) - set(members()))
     if unknown:
         parser.error(f"unknown zoo member(s) {', '.join(unknown)}; see tests/zoo/")
-    start = time.perf_counter()
-    rows = []
-    for row in _rows(names, args.profile, args.seed, args.jobs):
-        rows.append(row)
-        print(f"[{len(rows)}/{len(names)}] {row.name}: {', '.join(row.caught_by) or '-'} "
-              f"({row.seconds:.1f} s)", file=sys.stderr, flush=True)
-    text, problems = render(rows, list(PROPERTIES), profile=args.profile, seed=args.seed,
-                            jobs=args.jobs, elapsed=time.perf_counter() - start)
+    key = {"profile": args.profile, "seed": args.seed, "properties": list(PROPERTIES)}
+    rows_path = args.rows or args.matrix.with_suffix(".jsonl")
+    done = _load_rows(rows_path, key) if args.resume else {}
+    rows = [done[n] for n in names if n in done]
+    todo = [n for n in names if n not in done]
     args.matrix.parent.mkdir(parents=True, exist_ok=True)
+    if not args.resume:
+        rows_path.write_text("")
+    start = time.perf_counter()
+    try:
+        for row in _rows(todo, args.profile, args.seed, args.jobs):
+            rows.append(row)
+            with rows_path.open("a") as out:  # as it finishes: an interrupted run resumes
+                out.write(row.to_json(key) + "\n")
+            print(f"[{len(rows)}/{len(names)}] {row.name}: {', '.join(row.caught_by) or '-'} "
+                  f"({row.seconds:.1f} s)", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print("interrupted: writing the page for the members run so far", file=sys.stderr)
+    finished = {r.name for r in rows}
+    text, problems = render(rows, list(PROPERTIES), profile=args.profile, seed=args.seed,
+                            jobs=args.jobs, elapsed=time.perf_counter() - start,
+                            missing=[n for n in names if n not in finished])
     args.matrix.write_text(text)
     print(f"wrote {args.matrix}" + "".join(f"\nproblem: {p}" for p in problems))
     return 1 if problems else 0
