@@ -27,8 +27,10 @@ runs the suite on the ``torch`` target.
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -68,12 +70,24 @@ def _run(subject, workdir, args) -> int:
                "--tests-dir", "tests", "--simple-output", "--no-progress"]
     print(f"{time.strftime('%H:%M:%S')} mutmut in {workdir}, at most {args.minutes} min:\n"
           f"  runner: {runner}", flush=True)
+    # Its own session, so that the cap stops mutmut and the mutant's run it started.
+    process = subprocess.Popen(command, cwd=workdir, start_new_session=True)
     try:
-        done = subprocess.run(command, cwd=workdir, timeout=args.minutes * 60)
-        return done.returncode
+        return process.wait(timeout=args.minutes * 60)
     except subprocess.TimeoutExpired:
         print(f"stopped after {args.minutes} min: the score below is partial", flush=True)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait()
+        _restore(workdir, spec["paths"])
         return -1
+
+
+def _restore(workdir, paths) -> None:
+    """Put back the file mutmut was mutating when it was stopped (it keeps a ``.bak``)."""
+    for path in paths:
+        backup = workdir / (path + ".bak")
+        if backup.exists():
+            backup.replace(workdir / path)
 
 
 def _report(subject, workdir, args, started, finished) -> pathlib.Path:
@@ -126,6 +140,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     workdir = args.workdir or pathlib.Path(f"/tmp/tq-mutation-{args.subject}")
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    _restore(workdir, SUBJECTS[args.subject]["paths"])  # after a run that was killed
     if not args.report_only:
         if not (args.keep_tree and workdir.exists()):
             _prepare(workdir)
