@@ -33,6 +33,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--target", default="torch")
     parser.add_argument("--profile", default="quick", choices=sorted(PROFILES))
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--property", action="append", default=None,
                         help="run only this property (repeatable)")
     parser.add_argument("--call-timeout", type=float, default=10.0)
@@ -48,7 +49,8 @@ def main(argv=None) -> int:
             raise _Caught(f"{result.property}: {result.status}: {result.reason}"[:400])
 
     try:
-        report = run_target(target, profile=args.profile, properties=args.property,
+        report = run_target(target, device=args.device, profile=args.profile,
+                            properties=args.property,
                             call_timeout=args.call_timeout, on_result=on_result)
     except _Caught as caught:
         print(f"caught by {caught}")
