@@ -110,7 +110,8 @@ def _report(subject, workdir, args, started, finished) -> pathlib.Path:
              "do not edit by hand. The classification of each survivor is in "
              "[README.md](README.md).", "",
              f"- mutated: {', '.join(f'`{p}`' for p in SUBJECTS[subject]['paths'])}",
-             f"- run: {started} to {finished} (UTC)",
+             (f"- report written {finished} (UTC), from the cache of earlier runs"
+              if args.report_only else f"- run: {started} to {finished} (UTC)"),
              f"- mutants: {sum(counts.values())}; judged {judged}; killed {caught} "
              f"({counts['suspicious']} of them slowly), survived {counts['survived']}, "
              f"timed out {counts['timeout']}, not yet run {counts['untested']}",
