@@ -111,7 +111,8 @@ def _report(subject, workdir, args, started, finished) -> pathlib.Path:
              "[README.md](README.md).", "",
              f"- mutated: {', '.join(f'`{p}`' for p in SUBJECTS[subject]['paths'])}",
              (f"- report written {finished} (UTC), from the cache of earlier runs"
-              if args.report_only else f"- run: {started} to {finished} (UTC)"),
+              if args.report_only else f"- last run: {started} to {finished} (UTC); verdicts of "
+              "earlier runs come from mutmut's cache"),
              f"- mutants: {sum(counts.values())}; judged {judged}; killed {caught} "
              f"({counts['suspicious']} of them slowly), survived {counts['survived']}, "
              f"timed out {counts['timeout']}, not yet run {counts['untested']}",
