@@ -69,6 +69,13 @@ def _run(subject, workdir, args) -> int:
     command = [str(pathlib.Path(sys.executable).with_name("mutmut")), "run",
                "--paths-to-mutate", ",".join(spec["paths"]), "--runner", runner,
                "--tests-dir", "tests", "--simple-output", "--no-progress"]
+    # mutmut reuses a cached baseline and reads any exit status but 1 as "survived": a
+    # gate that cannot run at all (a bad option, a broken copy) would make every mutant a
+    # survivor. So the gate must pass the unmutated tree first.
+    baseline = subprocess.run(runner, shell=True, cwd=workdir, capture_output=True, text=True)
+    if baseline.returncode != 0:
+        sys.exit(f"the gate does not pass the unmutated tree (exit {baseline.returncode}), so "
+                 f"no mutant could be judged:\n{baseline.stdout[-2000:]}{baseline.stderr[-2000:]}")
     print(f"{time.strftime('%H:%M:%S')} mutmut in {workdir}, at most {args.minutes} min:\n"
           f"  runner: {runner}", flush=True)
     # Its own session, so that the cap stops mutmut and the mutant's run it started.
@@ -150,6 +157,9 @@ def main(argv=None) -> int:
     if not args.report_only:
         if not (args.keep_tree and workdir.exists()):
             _prepare(workdir)
+        else:  # the gate and this script are not under test: keep them current
+            shutil.copytree(HERE, workdir / "benchmarks" / "mutation", dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("__pycache__", "results-*.md"))
         _run(args.subject, workdir, args)
     finished = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     print(f"wrote {_report(args.subject, workdir, args, started, finished)}")
