@@ -188,6 +188,12 @@ def _inputs_shape(draw):
     return tuple(shape)
 
 
+def _image_shape(draw):
+    """``(N, C, H, W)`` with ``C >= 2`` and ``H * W >= 2``: channels_last changes its strides."""
+    return (draw(st.integers(1, 2), label="image_n"), draw(st.integers(2, 3), label="image_c"),
+            draw(st.integers(1, 3), label="image_h"), draw(st.integers(2, 3), label="image_w"))
+
+
 def _ramp(draw, shape, dtype, amax, unsigned):
     """Inputs over the whole range of ``amax``, every element another code, shuffled.
 
@@ -211,10 +217,16 @@ def strided_cases(draw):
     """
     dtype = draw(strategies.dtypes(), label="dtype")
     base = draw(strategies.cases(dtype=dtype, max_side=3), label="base")
-    shape = _inputs_shape(draw)
-    amax = _amax_for(draw, shape, base)
+    # One call in four is the image case: a rank-4 NCHW batch wide enough for
+    # channels_last, a per-tensor amax and a ramp, so every element's position
+    # shows. A kernel with its own channels_last path (NHWC storage read, then
+    # reshaped instead of permuted back) parts from the rule only there, and the
+    # free draws below meet that combination too rarely to count on.
+    image = draw(st.sampled_from([False, False, False, True]), label="image_case")
+    shape = _image_shape(draw) if image else _inputs_shape(draw)
+    amax = base.amax if image else _amax_for(draw, shape, base)
     bits = base.num_bits
-    if draw(st.booleans(), label="readable"):
+    if image or draw(st.booleans(), label="readable"):
         bits, amax = draw(st.integers(2, 16), label="readable_bits"), _contract.readable_amax(amax)
         inputs = _ramp(draw, shape, dtype, amax, base.unsigned)
     else:

@@ -5,9 +5,6 @@ import torch
 from ._base import Kernel, export
 
 CAUGHT_BY = frozenset({"strided_inputs"})
-KNOWN_MISS = ("the merged strategies (special values in amax, this session) no longer draw a rank-4 "
-              "channels_last input with a per-tensor amax and position-dependent values within "
-              "the ci profile's strided_inputs examples; the layout draws must force that case")
 
 
 def _is_channels_last(t):
