@@ -33,6 +33,15 @@ def default_targets() -> list[str]:
     return list(dict.fromkeys(n for n in ordered if n in registered))
 
 
+def _findings(report) -> dict:
+    """A run's JSON without its golden-vector payloads: the report is read, not replayed
+    (``run --export-failures`` writes those), and one exhaustive FP8 gradient vector alone
+    is megabytes."""
+    data = report.to_json()
+    data["results"] = [dict(r, vector=None) for r in data["results"]]
+    return data
+
+
 def target_entry(spec: str | Target, *, device: str, profile: str, out: str,
                  call_timeout: float = DEFAULT_CALL_TIMEOUT) -> dict:
     """One target's part of the report: verdicts, fingerprints, expectations, distance, plot.
@@ -73,7 +82,7 @@ def target_entry(spec: str | Target, *, device: str, profile: str, out: str,
     entry = {
         "spec": target.spec, "name": target.name, "variations": list(target.variations),
         "devices": list(target.devices), "exposes": sorted(target.exposes),
-        "declared": declared.to_json(), "strict": strict.to_json(),
+        "declared": _findings(declared), "strict": _findings(strict),
         "fingerprint": fp.to_json(),
         "fingerprint_per_tensor": fp_per_tensor and fp_per_tensor.to_json(),
         "expectations": {k: {"reason": v.reason, "evidence": v.evidence}
