@@ -50,6 +50,23 @@ CONFORMANCE_TARGET = {
 _QTYPES = {8: "qint8", 4: "qint4", 2: "qint2"}
 
 
+def _build_extension() -> None:
+    """Compile quanto's C++ unpack kernel now, at import.
+
+    quanto builds it (ninja, into its site-packages) on the first 2- or 4-bit
+    dequantize; on a fresh machine that takes a minute, which inside the first
+    call counts as a hung call (CI saw exactly that). Import has its own,
+    longer timeout (``--import-timeout``) for such one-time set-up.
+    """
+    from optimum.quanto.library.extensions import get_extension, is_extension_available
+
+    if is_extension_available("quanto_cpp"):
+        get_extension("quanto_cpp").lib  # noqa: B018 (the property builds and loads it)
+
+
+_build_extension()
+
+
 def fake_tensor_quant(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
     """Quantize to quanto's ``num_bits`` qtype with the step ``amax / max_bound``, then
     dequantize."""
