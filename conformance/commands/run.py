@@ -105,12 +105,19 @@ def _write_outputs(args, reports) -> None:
         if args.junit:
             write_junit(reports, args.junit)
         if args.export_failures:
-            from ..repro import write_vectors
-
-            paths = write_vectors(reports, args.export_failures)
-            print(f"wrote {len(paths)} vector file(s) to {args.export_failures}"
-                  + (f": {', '.join(str(p) for p in paths)}" if paths else ""))
+            _export_failures(reports, args.export_failures)
     except OSError as exc:  # checked up front; the disk can still fill or a folder vanish
         raise UsageError(f"cannot write the run's output: {exc}") from None
-    except ValueError as exc:  # vectors.io.VectorFormatError: e.g. a foreign file in the way
+
+
+def _export_failures(reports, folder) -> None:
+    from vectors.io import VectorFormatError
+
+    from ..repro import write_vectors
+
+    try:
+        paths = write_vectors(reports, folder)
+    except VectorFormatError as exc:  # e.g. a file that is not ours in the way
         raise UsageError(f"--export-failures: {exc}") from None
+    print(f"wrote {len(paths)} vector file(s) to {folder}"
+          + (f": {', '.join(str(p) for p in paths)}" if paths else ""))

@@ -118,18 +118,16 @@ def _scale(max_bound: float, amax: float) -> float:
         return float(F32(max_bound) / F32(amax))
 
 
-def special_values(dtype, amax: float, bits: int, unsigned: bool, narrow_range: bool) -> list[float]:
+# Cached (a tuple, so no caller can change the cached pool): every example of every value
+# property asks for the same few pools again, and building one (ulp steps, the 16-bit
+# double-rounding scan) cost more than the call it feeds.
+@functools.lru_cache(maxsize=4096)
+def special_values(dtype, amax: float, bits: int, unsigned: bool,
+                   narrow_range: bool) -> tuple[float, ...]:
     """Inputs, exact in ``dtype``, that sit where implementations disagree.
 
     ``amax`` is the per-tensor (or one channel's) amax the inputs will meet.
     """
-    return list(_special_values(dtype, amax, bits, unsigned, narrow_range))
-
-
-# Cached: every example of every value property asks for the same few pools again, and
-# building one (ulp steps, 16-bit double-rounding scan) cost more than the call it feeds.
-@functools.lru_cache(maxsize=4096)
-def _special_values(dtype, amax, bits, unsigned, narrow_range) -> tuple[float, ...]:
     min_bound, max_bound = bounds(bits, unsigned, narrow_range)
     max_bound = float(max_bound)
     specials = [0.0, -0.0, math.nan, math.inf, -math.inf, 1.0, -1.0, EPSILON, -EPSILON]
@@ -200,17 +198,14 @@ def _upper_half_ties(max_bound: float, scale: float) -> list[float]:
     return [sign * (float(k) + 0.5) / scale for k in codes for sign in (1.0, -1.0)]
 
 
-def exact_ties(dtype, amax: float, bits: int, unsigned: bool, narrow_range: bool) -> list[float]:
+@functools.lru_cache(maxsize=4096)
+def exact_ties(dtype, amax: float, bits: int, unsigned: bool,
+               narrow_range: bool) -> tuple[float, ...]:
     """Inputs ``x`` of ``dtype`` whose ``x * scale`` is exactly ``k + 0.5``.
 
     Only these tell round-half-even from half-away and from truncation; the
-    caller draws them often.
+    caller draws them often. Cached, as :func:`special_values` is.
     """
-    return list(_exact_ties(dtype, amax, bits, unsigned, narrow_range))
-
-
-@functools.lru_cache(maxsize=4096)
-def _exact_ties(dtype, amax, bits, unsigned, narrow_range) -> tuple[float, ...]:
     max_bound = float(bounds(bits, unsigned, narrow_range)[1])
     if not (amax > EPSILON and math.isfinite(amax) and max_bound > 0):
         return ()
@@ -227,13 +222,9 @@ def _exact_ties(dtype, amax, bits, unsigned, narrow_range) -> tuple[float, ...]:
     return tuple(sorted(set(ties)))
 
 
-def fp16_scale_edge(max_bound: float) -> list[float]:
-    """float32 amax values around ``max_bound / 65504``: scales just above and below 65504."""
-    return list(_fp16_scale_edge(max_bound))
-
-
 @functools.lru_cache(maxsize=256)
-def _fp16_scale_edge(max_bound: float) -> tuple[float, ...]:
+def fp16_scale_edge(max_bound: float) -> tuple[float, ...]:
+    """float32 amax values around ``max_bound / 65504``: scales just above and below 65504."""
     return tuple(_ulp_neighbours([max_bound / FLOAT16_MAX], np.dtype(np.float32), steps=3))
 
 
@@ -413,10 +404,10 @@ _RANDOM = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64)
 @functools.lru_cache(maxsize=1024)
 def _elements(dtype, amaxes: tuple, largest: float, bits, unsigned, narrow_range):
     """One input element: the specials and exact ties of ``amaxes``, or random values."""
-    pool = _distinct(v for a in amaxes for v in _special_values(dtype, a, bits, unsigned,
-                                                                 narrow_range))
-    ties = _distinct(t for a in amaxes for t in _exact_ties(dtype, a, bits, unsigned,
-                                                             narrow_range))
+    pool = _distinct(v for a in amaxes
+                     for v in special_values(dtype, a, bits, unsigned, narrow_range))
+    ties = _distinct(t for a in amaxes
+                     for t in exact_ties(dtype, a, bits, unsigned, narrow_range))
     scaled = st.floats(-1.0, 1.0, allow_nan=False).map(lambda v: v * largest * 1.2)
     return st.one_of(st.sampled_from(pool), st.sampled_from(pool),
                      st.sampled_from(ties or pool), _RANDOM, scaled)
