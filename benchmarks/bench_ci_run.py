@@ -1,12 +1,14 @@
-"""What the supervised child process costs: the ``ci`` run of the ``torch`` target, both ways.
+"""The ``ci`` run of the ``torch`` target: supervised in one or two processes, or in process.
 
     python benchmarks/bench_ci_run.py --repeats 3
+    python benchmarks/bench_ci_run.py --repeats 5 --mode jobs-1 --mode jobs-2
 
-Runs ``python -m conformance run --target torch --profile ci`` supervised (the
-default) and with ``--in-process``, interleaved so that a change in the
-machine's load falls on both alike, and prints the median wall time and the
-median CPU time (the command's and its children's) of each, with the load
-average at each run. Writes ``benchmarks/results/ci-run-<time>.json``.
+Runs ``python -m conformance run --target torch --profile ci`` in each mode
+(``jobs-1``: one supervised process, ``jobs-2``: the properties split over two,
+``in-process``), interleaved so that a change in the machine's load falls on
+all alike, and prints the median wall time and the median CPU time (the
+command's and its children's) of each, with the load average at each run.
+Writes ``benchmarks/results/ci-run-<time>.json``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-MODES = {"supervised": [], "in-process": ["--in-process"]}
+MODES = {"jobs-1": ["--jobs", "1"], "jobs-2": ["--jobs", "2"], "in-process": ["--in-process"]}
 
 
 def _once(extra) -> dict:
@@ -41,11 +43,13 @@ def _once(extra) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--mode", action="append", choices=sorted(MODES),
+                        help="repeatable; default: every mode")
     args = parser.parse_args()
-    runs = {mode: [] for mode in MODES}
+    runs = {mode: [] for mode in (args.mode or MODES)}
     for _ in range(args.repeats):
-        for mode, extra in MODES.items():
-            runs[mode].append(_once(extra))
+        for mode in runs:
+            runs[mode].append(_once(MODES[mode]))
             print(mode, runs[mode][-1], flush=True)
     summary = {mode: {"median_wall_s": statistics.median(r["wall_s"] for r in rs),
                       "median_cpu_s": statistics.median(r["cpu_s"] for r in rs), "runs": rs}

@@ -43,7 +43,7 @@ from .calls import DEFAULT_CALL_TIMEOUT, DEFAULT_IMPORT_TIMEOUT, Watch, user_int
 from .targets import TargetError, printable
 
 __all__ = ["ImportMisbehaved", "InProcessTarget", "SupervisedTarget", "close_all",
-           "describe_exit", "open_targets", "run_properties", "run_supervised"]
+           "default_jobs", "describe_exit", "open_targets", "run_properties", "run_supervised"]
 
 
 class ImportMisbehaved(TargetError):
@@ -309,10 +309,13 @@ class SupervisedTarget:
     def __init__(self, spec: str, *, call_timeout: float = DEFAULT_CALL_TIMEOUT,
                  import_timeout: float = DEFAULT_IMPORT_TIMEOUT):
         self.spec, self.call_timeout, self.import_timeout = spec, call_timeout, import_timeout
+        self._closed = False
         self._child: _Child | None = self._start()
         self.info = None
 
     def _start(self) -> _Child:
+        if self._closed:  # closed from another thread (a cancelled shard): no fresh child
+            raise TargetError(f"target {self.spec!r}: the run was stopped")
         return _Child(self.spec, call_timeout=self.call_timeout,
                       import_timeout=self.import_timeout)
 
@@ -374,9 +377,10 @@ class SupervisedTarget:
             remaining = left
 
     def close(self) -> None:
-        if self._child is not None:
-            self._child.close()
-            self._child = None
+        self._closed = True
+        child, self._child = self._child, None
+        if child is not None:
+            child.close()
 
 
 class InProcessTarget:
@@ -434,17 +438,85 @@ def close_all(handles) -> None:
         handle.close()
 
 
+def default_jobs() -> int:
+    """Processes per target by default: one per CPU this process may use, at most 4."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4))
+
+
+def _shards(names: list[str], jobs: int) -> list[list[str]]:
+    """``names`` dealt round-robin: the registry puts the costly array properties first and
+    the cheap contract ones last, so dealing balances the shards within a second."""
+    return [shard for shard in (names[i::jobs] for i in range(jobs)) if shard]
+
+
+def _run_shards(handle, job: str, params: dict, shards: list, on_event, **options) -> None:
+    """Each shard in its own supervised process of the same target, side by side.
+
+    The first shard runs in ``handle``'s process; the others in fresh processes of the
+    same target, started at once so that their imports overlap the first shard's work
+    (each imports the target, so the oracle's guard and the call deadlines hold in
+    each). A process that cannot start leaves its shard to ``handle`` afterwards.
+    However the run ends (Ctrl-C too), every extra process is killed before this returns.
+    """
+    extras = [SupervisedTarget(handle.spec, call_timeout=handle.call_timeout,
+                               import_timeout=handle.import_timeout) for _ in shards[1:]]
+    left, failed = [], []
+
+    def run_extra(extra, shard):
+        try:
+            try:
+                extra.wait_loaded()
+            except TargetError:
+                left.extend(shard)
+                return
+            if extra.info.problems:  # what this import changed in the oracle's process
+                on_event({"problems": list(extra.info.problems)})
+            extra.run(job, params, shard, on_event, **options)
+        except Exception as exc:  # re-raised in the calling thread, unless it is cancelled
+            failed.append(exc)
+
+    threads = [threading.Thread(target=run_extra, args=pair, name="conformance-shard",
+                                daemon=True) for pair in zip(extras, shards[1:], strict=True)]
+    try:
+        for thread in threads:
+            thread.start()
+        handle.run(job, params, shards[0], on_event, **options)
+        for thread in threads:
+            thread.join()
+    finally:
+        for extra in extras:
+            extra.close()
+    if failed:
+        raise failed[0]
+    if left:
+        handle.run(job, params, left, on_event, **options)
+
+
 def run_properties(handle, *, device: str = "cpu", profile: str = "ci", seed=None,
                    properties=None, strict: bool = False,
-                   call_timeout: float = DEFAULT_CALL_TIMEOUT, on_start=None, on_result=None):
-    """``run_target`` through a handle: the target's ``TargetReport``, built from its events."""
+                   call_timeout: float = DEFAULT_CALL_TIMEOUT, on_start=None, on_result=None,
+                   jobs: int = 1):
+    """``run_target`` through a handle: the target's ``TargetReport``, built from its events.
+
+    ``jobs`` > 1 splits the properties over that many processes of a supervised target
+    (the verdicts are the same: every property draws its examples from its own seed).
+    """
     from .properties import PROPERTIES
     from .runner import PropertyResult, TargetReport, select_properties
 
     names = select_properties(properties)
     results, problems, began = {}, list(handle.info.problems), {}
+    lock = threading.Lock()  # shards report from their own threads
 
     def on_event(event):
+        with lock:
+            _on_event(event)
+
+    def _on_event(event):
         if "start" in event:
             began[event["start"]] = time.perf_counter()
             if on_start is not None:
@@ -468,8 +540,12 @@ def run_properties(handle, *, device: str = "cpu", profile: str = "ci", seed=Non
 
     params = {"device": device, "profile": profile, "seed": seed, "strict": strict,
               "call_timeout": call_timeout}
-    handle.run("properties", params, names, on_event, noun="property",
-               stall=stall_limit(call_timeout))
+    options = {"noun": "property", "stall": stall_limit(call_timeout)}
+    shards = _shards(names, jobs if isinstance(handle, SupervisedTarget) else 1)
+    if len(shards) > 1:
+        _run_shards(handle, "properties", params, shards, on_event, **options)
+    else:
+        handle.run("properties", params, names, on_event, **options)
     info = handle.info
     return TargetReport(info.spec, info.name, device, profile,
                         tuple(results[n] for n in names if n in results), info.variations,

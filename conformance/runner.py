@@ -256,6 +256,11 @@ def _result_for(prop, ctx, target, device, snapshot) -> PropertyResult:
         return PropertyResult(prop.name, "skip", f"device {device} not in target devices "
                               f"({', '.join(target.devices)})", rule=prop.rule)
     missing = prop.missing(target.exposes)
+    broken = sorted(set(missing) & target.promised)
+    if broken:  # promised, so its absence is a defect, not a part left out
+        return PropertyResult(prop.name, "fail", f"the target promises {' and '.join(broken)} "
+                              "(CONFORMANCE_TARGET['exposes']) but exposes no callable "
+                              f"{' or '.join(broken)}", rule=prop.rule)
     if missing:
         return PropertyResult(prop.name, "skip", f"target exposes no {' or '.join(missing)}",
                               rule=prop.rule)

@@ -16,8 +16,11 @@ It may carry metadata in an attribute ``CONFORMANCE_TARGET`` (a mapping):
 ``name`` (display name), ``devices`` (tuple of ``"cpu"``/``"cuda"``) and
 ``variations`` (names from ``reference.variations`` it declares) and
 ``expectations`` (path of its known-deviations file, relative to the
-target's module). Without it, the defaults are the spec as the name, both
-devices, no variations, no expectations.
+target's module) and ``exposes`` (the parts of the API it promises, names
+from ``API_PARTS``: a promised part that is missing fails the properties that
+need it instead of skipping them, so a kernel that loses ``tensor_quant`` in a
+refactor cannot pass by exposing less). Without it, the defaults are the spec
+as the name, both devices, no variations, no expectations, no promises.
 
 A target is named on the command line as ``MODULE``, ``MODULE:ATTR`` or a
 short name registered in the entry-point group
@@ -39,7 +42,7 @@ from .calls import watched
 from .devices import DEVICES
 from .errors import UsageError
 
-__all__ = ["ENTRY_POINT_GROUP", "SECTION6_FUNCTIONS", "Target", "TargetError",
+__all__ = ["API_PARTS", "ENTRY_POINT_GROUP", "SECTION6_FUNCTIONS", "Target", "TargetError",
            "available_targets", "checked_functions", "load_target", "printable", "semantics_for"]
 
 ENTRY_POINT_GROUP = "tensor_quant_conformance.targets"
@@ -47,6 +50,10 @@ ENTRY_POINT_GROUP = "tensor_quant_conformance.targets"
 SECTION6_FUNCTIONS = ("legacy_fake_tensor_quant", "fake_affine_tensor_quant", "scaled_e4m3")
 #: The descriptor methods that make ``descriptor_serialization`` apply (SPEC 6.2).
 _SERIALIZATION = ("dict", "to_yaml", "from_yaml")
+#: The parts of the article's API a target can expose (``Target.exposes``) and promise.
+API_PARTS = ("fake_tensor_quant", "tensor_quant", "descriptor", "descriptor_serialization",
+             *SECTION6_FUNCTIONS)
+_METADATA_KEYS = ("name", "devices", "variations", "expectations", "exposes")
 
 
 class TargetError(UsageError):
@@ -77,6 +84,7 @@ class Target:
     legacy_fake_tensor_quant: Callable | None = None
     fake_affine_tensor_quant: Callable | None = None
     scaled_e4m3: Callable | None = None
+    promised: frozenset[str] = frozenset()  # CONFORMANCE_TARGET["exposes"]
 
     @property
     def exposes(self) -> frozenset[str]:
@@ -171,11 +179,11 @@ def _metadata(obj, spec: str) -> dict:
             f"target {spec!r}: CONFORMANCE_TARGET must be a dict with keys "
             f"name/devices/variations, got {type(meta).__name__}."
         )
-    unknown = set(meta) - {"name", "devices", "variations", "expectations"}
+    unknown = set(meta) - set(_METADATA_KEYS)
     if unknown:
         raise TargetError(
             f"target {spec!r}: unknown CONFORMANCE_TARGET keys {sorted(unknown)}; "
-            "allowed: name, devices, variations, expectations."
+            f"allowed: {', '.join(_METADATA_KEYS)}."
         )
     devices = tuple(meta.get("devices", DEVICES))
     bad = [d for d in devices if d not in DEVICES]
@@ -183,6 +191,14 @@ def _metadata(obj, spec: str) -> dict:
         raise TargetError(f"target {spec!r}: CONFORMANCE_TARGET devices must name one or more "
                           f"of {', '.join(DEVICES)}, got {devices!r}.")
     variations = tuple(meta.get("variations", ()))
+    promised = meta.get("exposes", ())
+    if isinstance(promised, str) or not all(isinstance(p, str) for p in promised):
+        raise TargetError(f"target {spec!r}: CONFORMANCE_TARGET exposes must be a tuple of "
+                          f"names from {', '.join(API_PARTS)}, got {promised!r}.")
+    bad = sorted(set(promised) - set(API_PARTS))
+    if bad:
+        raise TargetError(f"target {spec!r}: CONFORMANCE_TARGET exposes names unknown parts "
+                          f"{bad}; choose from {', '.join(API_PARTS)}.")
     expectations = meta.get("expectations")
     if expectations is not None:
         import os
@@ -194,6 +210,7 @@ def _metadata(obj, spec: str) -> dict:
         "devices": devices,
         "variations": variations,
         "expectations": expectations,
+        "promised": frozenset(promised),
     }
 
 
@@ -225,5 +242,6 @@ def load_target(spec: str) -> Target:
         devices=meta["devices"],
         variations=meta["variations"],
         expectations=meta["expectations"],
+        promised=meta["promised"],
         **{name: fn for name in SECTION6_FUNCTIONS if callable(fn := getattr(obj, name, None))},
     )

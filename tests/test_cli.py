@@ -48,6 +48,30 @@ def test_a_conforming_target_exits_0():
     assert "conforms" in done.stdout
 
 
+@pytest.mark.parametrize("options, message", [
+    (["--jobs", "0"], "--jobs 0: give 1 or more processes per target"),
+    (["--jobs", "2", "--in-process"], "drop --jobs or --in-process"),
+])
+def test_bad_jobs_exit_2(options, message):
+    done = conformance("run", "--target", "torch", *options)
+    assert done.returncode == 2 and message in done.stderr
+
+
+def test_the_verdicts_do_not_depend_on_how_many_processes_run_them(tmp_path):
+    runs = {}
+    names = ("fake_per_tensor", "errors", "ste_gradient", "descriptor_rules", "legacy_fake")
+    for jobs in ("1", "3"):
+        report = tmp_path / f"{jobs}.json"
+        done = conformance("run", "--target", "tests.targets.engine.full_range", "--profile",
+                           "quick", "--jobs", jobs, "--report", str(report),
+                           *(a for name in names for a in ("--property", name)))
+        assert done.returncode == 1, done.stderr[-2000:]
+        runs[jobs] = [(r["property"], r["status"], r["examples"])
+                      for r in json.loads(report.read_text())["targets"][0]["results"]]
+    assert runs["1"] == runs["3"]
+    assert [p for p, status, _ in runs["1"] if status == "fail"] == ["fake_per_tensor", "errors"]
+
+
 def test_builtin_torch_passes_the_ci_profile():
     """The issue's headline check (its wall time is measured in the notes, not here)."""
     done = conformance("run", "--target", "torch", "--device", "cpu", "--profile", "ci")

@@ -392,13 +392,15 @@ def _children_with(marker: str) -> list[int]:
 
 
 @pytest.mark.skipif(not pathlib.Path("/proc").is_dir(), reason="reads /proc")
-def test_ctrl_c_ends_the_run_with_130_and_no_child_outlives_it():
+@pytest.mark.parametrize("jobs", ["1", "3"])
+def test_ctrl_c_ends_the_run_with_130_and_no_child_outlives_it(jobs):
     import signal
 
-    marker = "59.0123"  # a --call-timeout no other run uses
+    marker = f"59.012{jobs}"  # a --call-timeout no other run uses
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     run = subprocess.Popen([sys.executable, "-m", "conformance", "run", "--target",
-                            "tests.targets.engine.hangs", *QUICK, "--call-timeout", marker],
+                            "tests.targets.engine.hangs", *QUICK, "--call-timeout", marker,
+                            "--jobs", jobs],
                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True)
     deadline = time.monotonic() + 120
@@ -440,3 +442,16 @@ def test_a_hang_in_target_code_outside_any_call_is_killed_when_the_child_sits_id
     assert _statuses(hung) == {"descriptor_rules": "fail"}
     assert "sat idle for" in _reasons(hung) and "outside any call" in _reasons(hung)
     assert verdicts[CORRECT]["conforms"]
+
+
+def test_a_hang_in_one_share_of_the_properties_leaves_the_others_running(tmp_path):
+    # --jobs 2: each process runs half of the properties; a hang ends only its own half.
+    report = tmp_path / "r.json"
+    done = conformance("run", "--target", "tests.targets.engine.hangs", *QUICK, "--jobs", "2",
+                       "--property", "fake_per_tensor", "--property", "fake_per_channel",
+                       "--property", "errors", "--call-timeout", "2", "--report", str(report))
+    assert done.returncode == 1, done.stderr[-2000:]
+    statuses = _statuses(_verdicts(report)["tests.targets.engine.hangs"])
+    # fake_per_tensor and errors share a process: the first hangs, the second is not run;
+    # fake_per_channel, in the other process, hangs on its own.
+    assert statuses == {"fake_per_tensor": "fail", "fake_per_channel": "fail", "errors": "error"}

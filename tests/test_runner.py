@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 import types
 import xml.etree.ElementTree as ET
 
@@ -9,7 +10,7 @@ import pytest
 
 from conformance.isolate import run_supervised
 from conformance.runner import CONFORMING, run_target
-from conformance.targets import load_target
+from conformance.targets import TargetError, load_target
 from conformance.verdicts import write_json, write_junit
 
 
@@ -25,6 +26,34 @@ def test_properties_skip_with_the_missing_part_named():
     assert reasons["descriptor_rules"] == ("skip", "target exposes no descriptor")
     assert reasons["degenerate_shapes"] == ("pass", "")
     assert report.conforms  # skips with at least one property checked
+
+
+def test_a_promised_part_that_is_missing_fails_instead_of_skipping():
+    # The built-in target with tensor_quant lost (mutants 90/92 of benchmarks/mutation): it
+    # promises the whole API, so the properties that need the lost part fail.
+    target = dataclasses.replace(load_target("torch"), tensor_quant=None)
+    report = run_target(target, profile="quick",
+                        properties=["quant_per_tensor", "descriptor_rules"])
+    reasons = {r.property: (r.status, r.reason) for r in report.results}
+    assert reasons["quant_per_tensor"] == (
+        "fail", "the target promises tensor_quant (CONFORMANCE_TARGET['exposes']) but exposes "
+                "no callable tensor_quant")
+    assert reasons["descriptor_rules"][0] == "pass"
+    assert not report.conforms
+
+
+@pytest.mark.parametrize("exposes, fix", [
+    ("tensor_quant", "must be a tuple of names"),
+    (("tensor_quant", "quantize"), "unknown parts ['quantize']"),
+])
+def test_a_bad_promise_is_a_usage_error_that_names_the_parts(monkeypatch, exposes, fix):
+    module = types.ModuleType("promises_badly")
+    module.fake_tensor_quant = load_target("torch").fake_tensor_quant
+    module.CONFORMANCE_TARGET = {"exposes": exposes}
+    monkeypatch.setitem(__import__("sys").modules, "promises_badly", module)
+    with pytest.raises(TargetError, match=re.escape(fix)) as info:
+        load_target("promises_badly")
+    assert "fake_tensor_quant, tensor_quant, descriptor" in str(info.value)  # the choices
 
 
 def test_a_device_the_target_does_not_support_is_skipped():

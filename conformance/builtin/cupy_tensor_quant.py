@@ -68,7 +68,11 @@ __all__ = [
 ]
 
 #: Metadata the suite reads (see conformance.targets).
-CONFORMANCE_TARGET = {"name": "cupy (CUDA kernel)", "devices": ("cuda",)}
+CONFORMANCE_TARGET = {
+    "name": "cupy (CUDA kernel)",
+    "devices": ("cuda",),
+    "exposes": _torch_target.CONFORMANCE_TARGET["exposes"],  # the whole API, as torch's
+}
 
 #: The CUDA source; the same text is compiled by NVRTC here and by nvcc in tests.
 KERNEL_PATH = pathlib.Path(__file__).with_name("tensor_quant_kernel.cu")

@@ -39,6 +39,9 @@ CONFORMANCE_TARGET = {
     "name": "torch (built-in)",
     "devices": ("cpu", "cuda"),
     "variations": (),
+    # Promised, so that losing one (a refactor, a bad merge) fails instead of skipping.
+    "exposes": ("fake_tensor_quant", "tensor_quant", "descriptor", "descriptor_serialization",
+                "legacy_fake_tensor_quant", "fake_affine_tensor_quant", "scaled_e4m3"),
 }
 
 _EPSILON = 1.0 / (1 << 24)  # amax at or below this quantizes to zero

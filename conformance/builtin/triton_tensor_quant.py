@@ -68,6 +68,7 @@ CONFORMANCE_TARGET = {
     "name": "triton (Triton kernel" + (")" if _GPU else ", interpreter on CPU)"),
     "devices": ("cuda",) if _GPU else ("cpu",),
     "variations": (),
+    "exposes": ("fake_tensor_quant", "tensor_quant", "descriptor", "descriptor_serialization"),
 }
 
 _F16, _BF16, _F32, _F64 = (DTYPE_CODES[d] for d in

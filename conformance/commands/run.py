@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..devices import check_device
 from ..errors import UsageError
-from ..isolate import close_all, open_targets, run_properties
+from ..isolate import close_all, default_jobs, open_targets, run_properties
 from ..profiles import PROFILES
 from ..runner import select_properties
 from ._common import add_execution_options, output_file, output_folder
@@ -40,6 +40,9 @@ def register(subparsers) -> None:
     parser.add_argument("--property", action="append", dest="properties", metavar="NAME",
                         help="run only this property (repeatable)")
     add_execution_options(parser, isolate_alias=True)
+    parser.add_argument("--jobs", type=int, default=None, metavar="J",
+                        help="processes per target, each running a share of the properties "
+                        f"(default: one per CPU, at most 4; here {default_jobs()})")
     parser.add_argument("--report", metavar="PATH.json", help="write a JSON report")
     parser.add_argument("--junit", metavar="PATH.xml", help="write a JUnit XML report")
     parser.add_argument("--export-failures", metavar="DIR",
@@ -51,6 +54,13 @@ def run(args) -> int:
     if args.profile not in PROFILES:
         raise UsageError(f"unknown profile {args.profile!r}; choose one of {', '.join(PROFILES)}.")
     names = select_properties(args.properties)
+    if args.jobs is None:
+        args.jobs = 1 if args.in_process else default_jobs()
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: give 1 or more processes per target.")
+    if args.jobs > 1 and args.in_process:
+        raise UsageError("--jobs runs a target in several processes, --in-process in this "
+                         "one: drop --jobs or --in-process.")
     check_device(args.device)
     output_file(args.report, "--report")
     output_file(args.junit, "--junit")
@@ -87,6 +97,7 @@ def _run_all(args, handles, names):
             report = run_properties(
                 handle, device=args.device, profile=args.profile, seed=args.seed,
                 properties=names, strict=args.strict, call_timeout=args.call_timeout,
+                jobs=args.jobs,
                 on_start=lambda n, task=task: progress.update(task, now=n), on_result=on_result)
             reports.append(report)
             if log:

@@ -20,9 +20,11 @@ FUNCTIONS = ("fake_tensor_quant", "tensor_quant")
 
 @st.composite
 def gradient_cases(draw):
-    """``(function, case, grad_output)``: any call, or one at the top of a 16-bit range."""
-    kind = draw(st.sampled_from(["per_tensor", "per_channel"] * 2 + ["dtype_edge"]),
+    """``(function, case, grad_output)``: any call, one at the top of a 16-bit range, or a 0-d one."""
+    kind = draw(st.sampled_from(["per_tensor", "per_channel"] * 2 + ["dtype_edge", "zero_dim"]),
                 label="kind")
+    if kind == "zero_dim":
+        return _zero_dim_case(draw)
     if kind == "dtype_edge":
         case = draw(strategies.dtype_edge_cases(), label="case")
     else:
@@ -34,6 +36,29 @@ def gradient_cases(draw):
                                case.narrow_range)
     function = draw(st.sampled_from(FUNCTIONS), label="function")
     grad = strategies.incoming_gradient(draw, case.inputs.shape, case.inputs.dtype)
+    return function, case, grad
+
+
+def _zero_dim_case(draw):
+    """A 0-d call, mostly with a -0 gradient.
+
+    SPEC 3: the article's zero is ``grad_outputs.new_zeros(1)``, so for a 0-d
+    input ``where()`` returns shape (1,) and autograd sums it back to (): the
+    sum starts from +0, so a -0 gradient inside the mask arrives as +0. A
+    kernel with a 0-d zero (``torch.where(mask, grad, 0.0)``) passes -0 on, and
+    only a 0-d input with a -0 gradient shows the difference.
+    """
+    case = draw(strategies.cases(per_channel=False, max_side=3), label="case")
+    flat = case.inputs.reshape(-1)
+    value = flat[draw(st.integers(0, flat.size - 1), label="element")] if flat.size else 0
+    inputs = np.asarray(value, dtype=case.inputs.dtype)
+    case = strategies.Case(inputs, case.amax.reshape(()), case.num_bits, case.unsigned,
+                           case.narrow_range)
+    function = draw(st.sampled_from(FUNCTIONS), label="function")
+    if draw(st.sampled_from([True, True, False]), label="negative_zero_grad"):
+        grad = np.asarray(-0.0, dtype=inputs.dtype)
+    else:
+        grad = strategies.incoming_gradient(draw, (), inputs.dtype)
     return function, case, grad
 
 

@@ -224,8 +224,18 @@ def exact_ties(dtype, amax: float, bits: int, unsigned: bool,
 
 @functools.lru_cache(maxsize=256)
 def fp16_scale_edge(max_bound: float) -> tuple[float, ...]:
-    """float32 amax values around ``max_bound / 65504``: scales just above and below 65504."""
-    return tuple(_ulp_neighbours([max_bound / FLOAT16_MAX], np.dtype(np.float32), steps=3))
+    """float32 amax values around ``max_bound / 65504``: scales just above and below 65504.
+
+    Ordered by how sharply they test SPEC 3's ``scale > 65504``: first the amax
+    whose float32 scale is exactly 65504 (an inclusive check raises there), then
+    the one whose scale is the next float32 above (an unchecked or a float16
+    comparison passes there), then the rest.
+    """
+    pool = _ulp_neighbours([max_bound / FLOAT16_MAX], np.dtype(np.float32), steps=3)
+    over = [a for a in pool if _scale(max_bound, a) > FLOAT16_MAX]
+    first = ([a for a in pool if _scale(max_bound, a) == FLOAT16_MAX][:1]
+             + [min(over, key=lambda a: _scale(max_bound, a))][:len(over)])
+    return tuple(first + [a for a in pool if a not in first])
 
 
 def subnormals(dtype) -> tuple[float, float]:
@@ -503,14 +513,28 @@ def dtype_edge_cases(draw, max_side=4):
     ``|x| <= amax`` in the inputs' dtype, where it may be inf. A kernel that
     compares in float32, or that builds the STE from ``x - x.detach()``
     arithmetic (``inf - inf`` is NaN), parts from the rule only here.
+
+    For float16, one call in two instead takes an amax from
+    :func:`fp16_scale_edge`, mostly its first two (a float32 scale of exactly 65504, or just above:
+    SPEC 3's overflow check is ``scale > 65504``, on the float32 scale). Each
+    call also gets up to two :func:`double_rounding_inputs` of its amax: a
+    kernel that multiplies float16 without upcasting parts from the rule there.
     """
     dtype = draw(st.sampled_from([np.dtype(np.float16), BFLOAT16]), label="edge_dtype")
     base = draw(cases(per_channel=False, dtype=dtype, max_side=max_side), label="edge_base")
-    value = draw(st.sampled_from(overflow_amax(dtype)), label="edge_amax")
+    max_bound = float(bounds(base.num_bits, base.unsigned, base.narrow_range)[1])
+    if dtype == np.float16 and max_bound > 0 and draw(st.booleans(), label="edge_fp16_scale"):
+        edge = fp16_scale_edge(max_bound)
+        value = draw(st.sampled_from(edge[:2] * 2 + edge), label="edge_amax")
+    else:
+        value = draw(st.sampled_from(overflow_amax(dtype)), label="edge_amax")
     amax_dtype = draw(st.sampled_from([np.dtype(np.float32), np.dtype(np.float64)]),
                       label="edge_amax_dtype")
     largest = _largest(dtype)
-    flat = base.inputs.astype(np.float64).reshape(-1)
+    amax = np.asarray(value, dtype=amax_dtype)
+    inputs, _ = _double_rounding_spots(draw, base.inputs, None, amax, base.num_bits,
+                                       base.unsigned, base.narrow_range, at_least=1)
+    flat = inputs.astype(np.float64).reshape(-1)
     for _ in range(draw(st.integers(1, 3), label="edge_count")):
         where = draw(st.integers(0, flat.size - 1), label="edge_where")
         flat[where] = draw(st.sampled_from([math.inf, -math.inf, largest, -largest]),
@@ -519,8 +543,7 @@ def dtype_edge_cases(draw, max_side=4):
         flat = np.abs(flat)
     with np.errstate(over="ignore"):
         inputs = flat.reshape(base.inputs.shape).astype(dtype)
-    return Case(inputs, np.asarray(value, dtype=amax_dtype), base.num_bits, base.unsigned,
-                base.narrow_range)
+    return Case(inputs, amax, base.num_bits, base.unsigned, base.narrow_range)
 
 
 def _large_shape(draw, shape, axis):
@@ -611,7 +634,7 @@ def _large_inputs(draw, inputs, shape, axis, dtype, amaxes, bits, unsigned, narr
     return np.resize(motif, large), motif
 
 
-def _double_rounding_spots(draw, inputs, motif, amax, bits, unsigned, narrow):
+def _double_rounding_spots(draw, inputs, motif, amax, bits, unsigned, narrow, at_least=0):
     """Up to two 16-bit inputs replaced by :func:`double_rounding_inputs` of the final amax.
 
     The amax may have been set after the inputs were drawn (from them, or
@@ -626,7 +649,7 @@ def _double_rounding_spots(draw, inputs, motif, amax, bits, unsigned, narrow):
         return inputs, motif
     values = [v for v in double_rounding_inputs(inputs.dtype, _scale(max_bound, value), max_bound)
               if v >= 0 or not unsigned]
-    count = draw(st.integers(0, 2), label="double_rounding_count") if values else 0
+    count = draw(st.integers(at_least, 2), label="double_rounding_count") if values else 0
     if count == 0:
         return inputs, motif
     flat = (motif if motif is not None else inputs).reshape(-1).copy()
