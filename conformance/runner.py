@@ -154,6 +154,10 @@ def _falsified(exc: BaseException) -> Falsified | None:
     return None
 
 
+#: The reason of a property skipped because the target raised NotImplementedError.
+UNSUPPORTED = "the target does not support a call it needs"
+
+
 def _run_one(prop, ctx: Context) -> PropertyResult:
     counter = {"examples": 0}
     user_hook = ctx.on_example
@@ -173,7 +177,7 @@ def _run_one(prop, ctx: Context) -> PropertyResult:
     except Skip as exc:
         status, reason = "skip", str(exc)
     except TargetUnsupported as exc:
-        status, reason = "skip", f"the target does not support a call it needs: {exc}"
+        status, reason = "skip", f"{UNSUPPORTED}: {exc}"
     except BaseException as exc:  # noqa: B036 - a check must never take the run down
         if isinstance(exc, KeyboardInterrupt) and user_interrupted():
             raise
@@ -269,6 +273,13 @@ def _result_for(prop, ctx, target, device, snapshot) -> PropertyResult:
         return PropertyResult(prop.name, "error", f"not run: the target hung earlier "
                               f"({caller.hung})", rule=prop.rule)
     result = _run_one(prop, ctx)
+    refused = sorted(set(prop.requires) & target.promised)
+    if result.status == "skip" and result.reason.startswith(UNSUPPORTED) and refused:
+        # A promised part that raises NotImplementedError for a call the article defines
+        # (its own defaults, say) has lost that call: a defect, as a missing part is.
+        return _misbehaved(result, f"the target promises {' and '.join(refused)} "
+                           "(CONFORMANCE_TARGET['exposes']) but raised NotImplementedError "
+                           f"for a call the article defines: {result.reason[len(UNSUPPORTED) + 2:]}")
     changed = snapshot.check()
     if changed:
         return _misbehaved(result, "the target changed the process the oracle runs in during "

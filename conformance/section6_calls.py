@@ -16,7 +16,7 @@ import numpy as np
 
 from vectors.io import GRADIENT_OF
 
-__all__ = ["SIGNATURES", "Call", "Signature"]
+__all__ = ["SIGNATURES", "Call", "Signature", "positional_numbers"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +35,20 @@ SIGNATURES = {
                                           (("num_bits", 8),)),
     "scaled_e4m3": Signature(("inputs", "amax"), (("E", 4), ("M", 3)), frozenset({"amax"})),
 }
+def positional_numbers(function: str, arguments: Mapping[str, object]) -> list:
+    """The non-tensor arguments a call passes, positionally, in the signature's order.
+
+    An argument absent from ``arguments`` is left out of the call when no later
+    one is given (the call relies on the function's own default: the article's
+    ``apply`` takes no keywords, so only a trailing run can be left out);
+    otherwise its default is passed explicitly.
+    """
+    numbers = SIGNATURES[GRADIENT_OF.get(function, function)].numbers
+    given = [name in arguments for name, _ in numbers]
+    kept = max((i + 1 for i, present in enumerate(given) if present), default=0)
+    return [arguments.get(name, default) for name, default in numbers[:kept]]
+
+
 @dataclasses.dataclass(frozen=True)
 class Call:
     """One call: ``function`` (a key of SIGNATURES or GRADIENT_OF), its tensors and arguments.

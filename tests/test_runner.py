@@ -42,6 +42,25 @@ def test_a_promised_part_that_is_missing_fails_instead_of_skipping():
     assert not report.conforms
 
 
+def test_a_promised_part_that_raises_not_implemented_fails_instead_of_skipping():
+    # Mutant 173 of benchmarks/mutation: the E4M3 check inverted (``E == 4``), so every
+    # call the article defines raises NotImplementedError. Promised, so that is a failure;
+    # unpromised, a target may leave a call out (a skip with the reason).
+    builtin = load_target("torch")
+
+    def refuses(inputs, amax=None, E=4, M=3):
+        raise NotImplementedError("Only support E=4 & M=3 for now.")
+
+    for promised, status in ((builtin.promised, "fail"), (frozenset(), "skip")):
+        target = dataclasses.replace(builtin, scaled_e4m3=refuses, promised=promised)
+        result = run_target(target, profile="quick", properties=["e4m3_values"]).results[0]
+        assert result.status == status, result.reason
+        assert "Only support E=4 & M=3" in result.reason
+    assert "promises scaled_e4m3" in run_target(
+        dataclasses.replace(builtin, scaled_e4m3=refuses), profile="quick",
+        properties=["e4m3_values"]).results[0].reason
+
+
 @pytest.mark.parametrize("exposes, fix", [
     ("tensor_quant", "must be a tuple of names"),
     (("tensor_quant", "quantize"), "unknown parts ['quantize']"),

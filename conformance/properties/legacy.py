@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from .. import strategies
 from ..section6_calls import Call
+from ..strategies.section6 import omit_defaults
 from ._base import Property
 from ._section6 import check_calls
 
@@ -28,8 +29,8 @@ def legacy_calls(draw):
     case = draw(strategies.cases(per_channel=draw(_PER_CHANNEL, label="per_channel"),
                                  max_side=4), label="case")
     arrays = {"inputs": case.inputs, "amax": case.amax}
-    arguments = {"num_bits": case.num_bits, "unsigned": case.unsigned,
-                 "narrow_range": case.narrow_range}
+    arguments = omit_defaults(draw, "legacy_fake_tensor_quant", {
+        "num_bits": case.num_bits, "unsigned": case.unsigned, "narrow_range": case.narrow_range})
     if not gradient:
         return Call("legacy_fake_tensor_quant", arrays, arguments, draw(_GRADS, label="grads"))
     if np.broadcast_shapes(case.inputs.shape, case.amax.shape) != case.inputs.shape:

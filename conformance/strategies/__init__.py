@@ -634,6 +634,36 @@ def _large_inputs(draw, inputs, shape, axis, dtype, amaxes, bits, unsigned, narr
     return np.resize(motif, large), motif
 
 
+def _per_tensor_amax(amax, bits, unsigned, narrow):
+    """``(amax value, max_bound)`` of a one-element amax that quantizes, or None."""
+    if amax.size != 1:
+        return None
+    value = float(amax.astype(np.float64).reshape(-1)[0])
+    max_bound = float(bounds(bits, unsigned, narrow)[1])
+    if not (EPSILON < value < math.inf) or max_bound <= 0:
+        return None
+    return value, max_bound
+
+
+def _spots(draw, inputs, motif, groups, at_least, label):
+    """``inputs`` (or the large inputs' motif) with ``at_least``-2 elements from ``groups``.
+
+    Each group of values is as likely as the others, however long it is.
+    """
+    groups = [g for g in groups if g]
+    count = draw(st.integers(at_least, 2), label=f"{label}_count") if groups else 0
+    if count == 0 or inputs.size == 0:
+        return inputs, motif
+    element = st.one_of(*(st.sampled_from(g) for g in groups))
+    flat = (motif if motif is not None else inputs).reshape(-1).copy()
+    for _ in range(count):
+        where = draw(st.integers(0, flat.size - 1), label=f"{label}_where")
+        flat[where] = draw(element, label=label)
+    if motif is not None:
+        return np.resize(flat, inputs.shape), flat
+    return flat.reshape(inputs.shape), None
+
+
 def _double_rounding_spots(draw, inputs, motif, amax, bits, unsigned, narrow, at_least=0):
     """Up to two 16-bit inputs replaced by :func:`double_rounding_inputs` of the final amax.
 
@@ -641,24 +671,46 @@ def _double_rounding_spots(draw, inputs, motif, amax, bits, unsigned, narrow, at
     near a tie); these inputs are the ones that show how a 16-bit product
     is rounded under that amax, so they are placed last.
     """
-    if inputs.dtype.itemsize != 2 or amax.size != 1 or inputs.size == 0:
+    found = _per_tensor_amax(amax, bits, unsigned, narrow)
+    if inputs.dtype.itemsize != 2 or found is None:
         return inputs, motif
-    value = float(amax.astype(np.float64).reshape(-1)[0])
-    max_bound = float(bounds(bits, unsigned, narrow)[1])
-    if not (EPSILON < value < math.inf):
-        return inputs, motif
+    value, max_bound = found
     values = [v for v in double_rounding_inputs(inputs.dtype, _scale(max_bound, value), max_bound)
               if v >= 0 or not unsigned]
-    count = draw(st.integers(at_least, 2), label="double_rounding_count") if values else 0
-    if count == 0:
+    return _spots(draw, inputs, motif, [values], at_least, "double_rounding")
+
+
+def _tie_and_bound_spots(draw, inputs, motif, amax, bits, unsigned, narrow):
+    """One or two inputs replaced by exact .5 ties or clamp edges of the final amax.
+
+    Three amax in five are set after the inputs (from them, near a tie, or a
+    special one), which leaves the inputs' ties and clamp edges belonging to
+    an amax the call no longer has. Half-away or truncating rounding shows
+    only at an exact tie, and a wrong lower bound (narrow_range ignored) only
+    past ``-amax * (max_bound + 0.5) / max_bound``, so one such input is put
+    in every per-tensor call whose amax has them: forty examples must find
+    these bugs, whatever order Hypothesis draws in.
+    """
+    found = _per_tensor_amax(amax, bits, unsigned, narrow)
+    if found is None:
         return inputs, motif
-    flat = (motif if motif is not None else inputs).reshape(-1).copy()
-    for _ in range(count):
-        where = draw(st.integers(0, flat.size - 1), label="double_rounding_where")
-        flat[where] = draw(st.sampled_from(values), label="double_rounding")
-    if motif is not None:
-        return np.resize(flat, inputs.shape), flat
-    return flat.reshape(inputs.shape), None
+    value, max_bound = found
+    edge = value * (max_bound + 0.5) / max_bound
+    ties = list(exact_ties(inputs.dtype, value, bits, unsigned, narrow))
+    edges = _in_dtype(_ulp_neighbours([edge, -edge], inputs.dtype) + [-edge * 1.5],
+                      inputs.dtype)
+    # Past the lower edge on its own: only there does the lowest code (-2**(b-1) or
+    # -2**(b-1) + 1, by narrow_range) show, and a kernel that ignores narrow_range.
+    past_low = [v for v in edges if v < -edge]
+    groups = [[v for v in _distinct(g) if math.isfinite(v) and (v >= 0 or not unsigned)]
+              for g in (ties, past_low, [v for v in edges if v not in past_low])]
+    inputs, motif = _spots(draw, inputs, motif, groups, 1, "tie_or_bound")
+    if unsigned:
+        return inputs, motif
+    # Every signed call gets one input past the lower edge as well: narrow_range is
+    # one call in two and decides only that code, so a kernel that ignores it shows
+    # in a quarter of the calls, not in a quarter of a quarter.
+    return _spots(draw, inputs, motif, [groups[1]], 1, "past_lower_edge")
 
 
 def _near_tie_amax(draw, inputs, amax, max_bound):
@@ -746,5 +798,6 @@ def cases(draw, per_channel=False, dtype=None, max_side=5, allow_unsigned=True,
                 amax = np.full(amax.shape, value, dtype=np.float64).astype(amax.dtype)
     if how == "special":  # after the inputs: they keep the specials of the drawn amax
         amax = _special_amax(draw, amax)
+    inputs, motif = _tie_and_bound_spots(draw, inputs, motif, amax, bits, unsigned, narrow)
     inputs, motif = _double_rounding_spots(draw, inputs, motif, amax, bits, unsigned, narrow)
     return Case(inputs, amax, bits, unsigned, narrow, motif)

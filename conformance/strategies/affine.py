@@ -28,7 +28,7 @@ from hypothesis.extra import numpy as hnp
 
 from ..section6_calls import Call
 from . import DTYPES, _in_dtype, _ulp_neighbours
-from .section6 import LAYOUTS, SEEDS, array_from_pool, forward_grads
+from .section6 import LAYOUTS, SEEDS, array_from_pool, forward_grads, omit_defaults
 
 __all__ = ["RANGE_KINDS", "affine_calls", "affine_num_bits", "affine_ranges", "grid_calls"]
 
@@ -142,12 +142,13 @@ def affine_calls(draw, gradient: bool = False):
                              shape, dtype, center=(low + high) / 2 if math.isfinite(width) else 0.0,
                              width=width * 1.5)
     arrays = {"inputs": inputs, "min_range": min_range, "max_range": max_range}
+    arguments = omit_defaults(draw, "fake_affine_tensor_quant", {"num_bits": bits})
     if not gradient:
-        return Call("fake_affine_tensor_quant", arrays, {"num_bits": bits},
+        return Call("fake_affine_tensor_quant", arrays, arguments,
                     draw(forward_grads(("min_range", "max_range")), label="grads"))
     grad = np.arange(1, inputs.size + 1, dtype=np.float64).reshape(inputs.shape)
     arrays["grad_output"] = _grad_like(inputs, min_range, max_range, bits, grad)
-    return Call("affine_gradient", arrays, {"num_bits": bits},
+    return Call("affine_gradient", arrays, arguments,
                 draw(_RANGES_GRAD, label="ranges_require_grad"))
 
 

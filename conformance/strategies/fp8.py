@@ -24,7 +24,7 @@ from reference import BFLOAT16, E4M3_MAX, EPSILON
 
 from ..section6_calls import Call
 from . import DTYPES
-from .section6 import LAYOUTS, SEEDS, array_from_pool, forward_grads
+from .section6 import LAYOUTS, SEEDS, array_from_pool, forward_grads, omit_defaults
 
 __all__ = ["E4M3_GRID", "e4m3_calls", "e4m3_pool", "exhaustive_calls"]
 
@@ -112,7 +112,7 @@ def e4m3_calls(draw, gradient: bool = False):
         if "amax" in arrays:
             arrays["amax"] = arrays["amax"].reshape(())  # 0-d: it meets 1-d inputs alike
     e, m = draw(_EM, label="E_M")
-    arguments = {"E": e, "M": m}
+    arguments = omit_defaults(draw, "scaled_e4m3", {"E": e, "M": m})
     if not gradient:
         return Call("scaled_e4m3", arrays, arguments,
                     draw(forward_grads(("amax",)), label="grads") & set(arrays))

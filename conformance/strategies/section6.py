@@ -15,7 +15,11 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-__all__ = ["LAYOUTS", "SEEDS", "array_from_pool", "forward_grads"]
+from vectors.io import GRADIENT_OF
+
+from ..section6_calls import SIGNATURES
+
+__all__ = ["LAYOUTS", "SEEDS", "array_from_pool", "forward_grads", "omit_defaults"]
 
 #: small: a drawn shape of pool and random values; dense: every pool value at once;
 #: per_channel: each channel its own range or amax.
@@ -49,3 +53,21 @@ def forward_grads(others: tuple[str, ...]):
     """Which tensors of a forward call require grad: mostly none; sometimes the inputs
     (the forward bits must not change) or the other tensors."""
     return st.sampled_from([frozenset(), frozenset(), frozenset({"inputs"}), frozenset(others)])
+
+
+def omit_defaults(draw, function: str, arguments: dict) -> dict:
+    """``arguments`` without a drawn trailing run of those equal to their defaults.
+
+    A call that relies on a default must get the article's default: a kernel
+    whose ``forward(ctx, inputs, amax=None, E=4, M=3)`` says ``E=5`` is right
+    on every call that passes E. One call in three leaves out what it can.
+    """
+    if not draw(st.sampled_from([False, False, True]), label="omit_defaults"):
+        return arguments
+    out = dict(arguments)
+    for name, default in reversed(SIGNATURES[GRADIENT_OF.get(function, function)].numbers):
+        value = out.get(name, default)
+        if type(value) is not type(default) or value != default:
+            break
+        out.pop(name, None)
+    return out
