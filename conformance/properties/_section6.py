@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from hypothesis import settings
 
 from vectors.io import GRADIENT_OF
 
@@ -24,7 +23,7 @@ from ..compare import first_mismatch
 from ..convert import to_numpy, to_torch
 from ..repro import array_bits, function_snippet, tensor_literal
 from ..section6_calls import SIGNATURES, Call, positional_numbers
-from ._base import run_examples
+from ._base import fewer_examples, run_examples
 
 __all__ = ["GRADIENT_OF", "SIGNATURES", "Call", "check_calls", "fewer_examples", "judge",
            "replay_vector", "snippet"]
@@ -180,14 +179,6 @@ def judge(ctx, call) -> None:
     ctx.fail(message, snippet(ctx, call, message, ctx.rule), call.vector(name.lower(), ctx.rule,
                                                                          expected),
              call.function)
-
-
-def fewer_examples(ctx, share: int):
-    """``ctx`` drawing the profile's examples divided by ``share`` (at least one)."""
-    if share == 1:
-        return ctx
-    return dataclasses.replace(ctx, settings=settings(
-        ctx.settings, max_examples=ctx.settings.max_examples // share or 1))
 
 
 def check_calls(strategy, fixed=tuple, *, share: int = 1):

@@ -11,16 +11,16 @@ from .. import strategies
 from ..oracle import check_call
 from ..strategies import Case
 from ..targets import checked_functions
-from ._base import Property, run_examples
+from ._base import Property, run_strata
+
+KINDS = ("unsigned_negative", "negative_amax", "fp16_scale", "nan_hides", "beside")
 
 
 @st.composite
-def error_cases(draw):
-    """Calls at the three raising rules and just beside them."""
+def error_cases(draw, kind):
+    """Calls at the three raising rules (``kind``), where a NaN hides them, and beside them."""
     per_channel = draw(st.booleans(), label="per_channel")
     base = draw(strategies.cases(per_channel=per_channel, max_side=3), label="base")
-    kind = draw(st.sampled_from(["unsigned_negative", "negative_amax", "fp16_scale", "beside"]),
-                label="kind")
     inputs, amax = base.inputs, base.amax
     if kind == "unsigned_negative":
         # SPEC 2.1: one negative input (or -0.0 / -tiny beside it) with unsigned=True.
@@ -45,6 +45,8 @@ def error_cases(draw):
         flat = strategies.without_gated_nan(flat)
         return Case(inputs, flat.reshape(amax.shape).astype(amax.dtype), base.num_bits,
                     False, base.narrow_range)
+    if kind == "nan_hides":
+        return _nan_hides_negative(draw, base)
     if kind == "fp16_scale":
         # SPEC 3: float16 codes with a scale above 65504 (tiny amax, wide num_bits).
         # The float32 neighbours of max_bound / 65504 put the scale in (65504, 65520),
@@ -60,18 +62,44 @@ def error_cases(draw):
     return base
 
 
+def _nan_hides_negative(draw, base):
+    """A negative amax channel, or an unsigned negative input, beside a NaN: no error.
+
+    SPEC 2.1, 2.3: the checks are ``amax.min() < 0`` and ``inputs.min() < 0``;
+    ``min()`` propagates NaN and ``NaN < 0`` is false, so nothing is raised
+    (the negative channel is quantized with a negative scale). A check that
+    ignores NaN (``nanmin``, ``(amax < 0).any()``) raises here.
+    """
+    amax = base.amax.astype(np.float64).reshape(-1).copy()
+    inputs = base.inputs.astype(np.float64).reshape(-1).copy()
+    in_amax = amax.size >= 2 and (inputs.size < 2 or draw(st.booleans(), label="in_amax"))
+    flat = amax if in_amax else inputs
+    if flat.size < 2:
+        return base
+    nan_at, negative_at = draw(st.permutations(range(flat.size)), label="where")[:2]
+    flat[nan_at] = np.nan
+    flat[negative_at] = draw(st.sampled_from([-1.0, -2.0**-24, -np.inf]), label="negative")
+    with np.errstate(over="ignore"):
+        if in_amax:
+            return Case(base.inputs, amax.reshape(base.amax.shape).astype(base.amax.dtype),
+                        base.num_bits, False, base.narrow_range)
+        return Case(inputs.reshape(base.inputs.shape).astype(base.inputs.dtype), base.amax,
+                    base.num_bits, True, base.narrow_range)
+
+
 def check(ctx):
     def body(case):
         for function in checked_functions(ctx.target):
             check_call(ctx, function, case)
 
-    run_examples(ctx, error_cases(), body)
+    run_strata(ctx, {kind: error_cases(kind) for kind in KINDS}, body)
 
 
 PROPERTIES = [
     Property("errors",
              "raise the reference's exception type where it raises (unsigned with a negative "
              "input: TypeError; a negative amax: ValueError; tensor_quant with float16 codes "
-             "and scale > 65504: ValueError) and nothing where it does not",
+             "and scale > 65504: ValueError) and nothing where it does not (a NaN beside "
+             "the negative input or amax hides it from min())",
              frozenset({"fake_tensor_quant"}), check),
 ]

@@ -13,16 +13,21 @@ from ..compare import first_mismatch
 from ..convert import to_numpy, to_torch
 from ..oracle import NAMES, reference_outcome, returned_tensors
 from ..repro import array_bits, call_snippet, tensor_literal
-from ._base import Property, run_examples
+from ._base import Property, run_strata
 
 FUNCTIONS = ("fake_tensor_quant", "tensor_quant")
 
 
+KINDS = ("per_tensor", "per_channel", "dtype_edge", "zero_dim")
+_WEIGHTS = {"per_tensor": 2, "per_channel": 2, "dtype_edge": 1, "zero_dim": 1}
+
+
 @st.composite
-def gradient_cases(draw):
-    """``(function, case, grad_output)``: any call, one at the top of a 16-bit range, or a 0-d one."""
-    kind = draw(st.sampled_from(["per_tensor", "per_channel"] * 2 + ["dtype_edge", "zero_dim"]),
-                label="kind")
+def gradient_cases(draw, kind=None):
+    """``(function, case, grad_output)``: any call, one at the top of a 16-bit range, or a
+    0-d one (``kind``, one of ``KINDS``; drawn when None)."""
+    if kind is None:
+        kind = draw(st.sampled_from(KINDS[:2] * 2 + KINDS[2:]), label="kind")
     if kind == "zero_dim":
         return _zero_dim_case(draw)
     if kind == "dtype_edge":
@@ -130,7 +135,7 @@ def check_ste(ctx):
             _fail(ctx, function, case, str(mismatch), array_bits(expected),
                   array_bits(actual), after, ("inputs",))
 
-    run_examples(ctx, gradient_cases(), body)
+    run_strata(ctx, {kind: gradient_cases(kind) for kind in KINDS}, body, weights=_WEIGHTS)
 
 
 def check_amax(ctx):
@@ -150,7 +155,7 @@ def check_amax(ctx):
                   "may flow to amax (the backward returns None for it)", "None",
                   f"a {amax.grad.dtype} tensor of shape {tuple(amax.grad.shape)}", after, grads)
 
-    run_examples(ctx, gradient_cases(), body)
+    run_strata(ctx, {kind: gradient_cases(kind) for kind in KINDS}, body, weights=_WEIGHTS)
 
 
 assert set(FUNCTIONS) == set(NAMES)

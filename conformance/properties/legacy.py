@@ -17,7 +17,9 @@ from ._section6 import check_calls
 
 _GRADIENT = st.sampled_from([False, True])
 _PER_CHANNEL = st.booleans()
-_GRADS = st.sampled_from([frozenset(), frozenset(), frozenset({"inputs"}),
+# Inputs requiring grad as often as not: the legacy function is the training path of old
+# code, where a forward that rounds differently under autograd shows.
+_GRADS = st.sampled_from([frozenset(), frozenset({"inputs"}), frozenset({"inputs"}),
                           frozenset({"amax"})])
 _AMAX_GRAD = st.sampled_from([frozenset(), frozenset({"amax"})])
 

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from .. import strategies
 from ..oracle import check_call
-from ._base import Property, run_examples
+from ._base import Property, run_strata
 
 #: Which tensors require grad: mostly none; sometimes the inputs or the amax, because
 #: a kernel may take another path when autograd records (a detach-style STE that
@@ -16,23 +16,31 @@ GRADS = st.sampled_from([(), (), (), ("inputs",), ("amax",)])
 
 @st.composite
 def value_cases(draw, per_channel):
-    """``(case, grads)``: any call; per tensor, one in four at the top of a 16-bit range.
-
-    Those (:func:`strategies.dtype_edge_cases`: +-inf inputs, an amax that is
-    inf in the inputs' dtype) are where a training-mode forward built from
-    detach() arithmetic parts from inference, so the inputs mostly require grad.
-    """
-    if not per_channel and draw(st.sampled_from([False] * 3 + [True]), label="dtype_edge"):
-        case = draw(strategies.dtype_edge_cases(max_side=5), label="case")
-        return case, draw(st.sampled_from([("inputs",), ("inputs",), ()]), label="grads")
+    """``(case, grads)``: any call, per tensor or per channel."""
     case = draw(strategies.cases(per_channel=per_channel, allow_large=True), label="case")
     return case, draw(GRADS, label="grads")
 
 
+@st.composite
+def dtype_edge_value_cases(draw):
+    """``(case, grads)`` at the top of a 16-bit range.
+
+    Those (:func:`strategies.dtype_edge_cases`: +-inf inputs, an amax that is
+    inf in the inputs' dtype, a float16 scale at 65504, double-rounding inputs)
+    are where a training-mode forward built from detach() arithmetic parts
+    from inference, so the inputs mostly require grad.
+    """
+    case = draw(strategies.dtype_edge_cases(max_side=5), label="case")
+    return case, draw(st.sampled_from([("inputs",), ("inputs",), ()]), label="grads")
+
+
 def _values(function, per_channel):
     def check(ctx):
-        run_examples(ctx, value_cases(per_channel),
-                     lambda pair: check_call(ctx, function, pair[0], pair[1]))
+        strata = {"calls": value_cases(per_channel)}
+        if not per_channel:  # a quarter of the examples, in a run of their own
+            strata["dtype_edge"] = dtype_edge_value_cases()
+        run_strata(ctx, strata, lambda pair: check_call(ctx, function, pair[0], pair[1]),
+                   weights={"calls": 3, "dtype_edge": 1})
     return check
 
 
