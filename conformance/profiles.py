@@ -47,7 +47,10 @@ _COMMON = dict(
 )
 
 PROFILES = {
-    "quick": settings(max_examples=40, derandomize=True, database=None, **_COMMON),
+    # 60, not 40: Hypothesis draws in bursts, and at 40 one derandomized draw in ten
+    # missed a zoo member that every other seed caught (large inputs, a float16 path,
+    # a per-channel axis); quick is the pre-commit check, so it must catch them all.
+    "quick": settings(max_examples=60, derandomize=True, database=None, **_COMMON),
     "ci": settings(max_examples=150, derandomize=True, database=None, **_COMMON),
     "thorough": settings(max_examples=10_000, **_COMMON),
 }

@@ -58,7 +58,7 @@ def _run(name, strict, properties, profile="quick"):
 def test_torch_native_fails_strict_and_passes_with_its_variations():
     props = ["fake_per_tensor", "ste_gradient"]
     # Its STE deviation (a mask on the rounded code) shows only at the clamp edge: the ci
-    # profile's draws reach it, quick's 40 examples do not.
+    # profile's draws reach it, quick's 60 examples do not.
     strict = _run("torch-native", True, props, profile="ci")
     assert {r.status for r in strict.results} == {"fail"}
     declared = _run("torch-native", False, props)
