@@ -15,7 +15,7 @@ import torch
 
 from . import Unsupported
 
-__all__ = ["as_float32", "from_float32", "require_cpu"]
+__all__ = ["as_float32", "from_float32", "require_cpu", "sum_to_shape"]
 
 
 def require_cpu(adapter: str, *tensors) -> None:
@@ -36,3 +36,13 @@ def from_float32(values, like_dtype: torch.dtype, shape=None) -> torch.Tensor:
     if shape is not None:
         out = out.reshape(shape)
     return out.to(like_dtype)
+
+
+def sum_to_shape(grad: torch.Tensor, shape) -> torch.Tensor:
+    """A gradient of the broadcast shape summed back onto the argument's ``shape``.
+
+    Only where it was broadcast: ``sum_to_size`` to the shape a tensor already
+    has still sums a 0-d tensor, and a sum starts from +0, so the framework's
+    -0 gradient would arrive as +0 (the adapter's doing, not the framework's).
+    """
+    return grad if tuple(grad.shape) == tuple(shape) else grad.sum_to_size(shape)

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from . import Unsupported, require, triton_before_tensorflow
-from ._bridge import as_float32, from_float32, require_cpu
+from ._bridge import as_float32, from_float32, require_cpu, sum_to_shape
 from ._layout import layout
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no C++ info lines on every import
@@ -153,7 +153,7 @@ class _FakeQuant(torch.autograd.Function):
                                          max=hi.reshape(shape), **ctx.attrs)
             grad_low = arr.range_gradient(dmin.numpy(), low_dtype)
             grad_high = arr.range_gradient(dmax.numpy(), high_dtype)
-        grad_inputs = from_float32(arr.back(dx.numpy()), input_dtype).sum_to_size(input_shape)
+        grad_inputs = sum_to_shape(from_float32(arr.back(dx.numpy()), input_dtype), input_shape)
         return grad_inputs, grad_low, grad_high, None, None, None
 
 

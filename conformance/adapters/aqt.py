@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from . import Unsupported, require
-from ._bridge import require_cpu
+from ._bridge import require_cpu, sum_to_shape
 from ._layout import layout
 
 _jax = require("jax", "aqt", "aqt")
@@ -117,7 +117,7 @@ class _AqtFakeQuant(torch.autograd.Function):
         with _jax.enable_x64(True):
             (dx, *_) = ctx.quant_grad(_jax.numpy.asarray(g))
             dx = np.asarray(dx)
-        grad = _to_torch(dx, grad_output.dtype).sum_to_size(ctx.input_shape)
+        grad = sum_to_shape(_to_torch(dx, grad_output.dtype), ctx.input_shape)
         return grad, None, None
 
 
