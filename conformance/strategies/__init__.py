@@ -688,8 +688,8 @@ def _tie_and_bound_spots(draw, inputs, motif, amax, bits, unsigned, narrow):
     an amax the call no longer has. Half-away or truncating rounding shows
     only at an exact tie, and a wrong lower bound (narrow_range ignored) only
     past ``-amax * (max_bound + 0.5) / max_bound``, so one such input is put
-    in every per-tensor call whose amax has them: forty examples must find
-    these bugs, whatever order Hypothesis draws in.
+    in every call with a one-element amax that has them: ``quick``'s examples
+    must find these bugs, whatever order Hypothesis draws in.
     """
     found = _per_tensor_amax(amax, bits, unsigned, narrow)
     if found is None:
