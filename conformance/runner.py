@@ -154,11 +154,14 @@ def _falsified(exc: BaseException) -> Falsified | None:
     return None
 
 
-#: The reason of a property skipped because the target raised NotImplementedError.
-UNSUPPORTED = "the target does not support a call it needs"
+def _promises(parts) -> str:
+    return f"the target promises {' and '.join(parts)} (CONFORMANCE_TARGET['exposes'])"
 
 
-def _run_one(prop, ctx: Context) -> PropertyResult:
+def _run_one(prop, ctx: Context, promised: frozenset = frozenset()) -> PropertyResult:
+    """One property's verdict. A NotImplementedError skips it, unless the property needs a
+    part the target promises: that part has lost a call the article defines (its own
+    defaults, say), a defect as a missing part is."""
     counter = {"examples": 0}
     user_hook = ctx.on_example
 
@@ -177,7 +180,12 @@ def _run_one(prop, ctx: Context) -> PropertyResult:
     except Skip as exc:
         status, reason = "skip", str(exc)
     except TargetUnsupported as exc:
-        status, reason = "skip", f"{UNSUPPORTED}: {exc}"
+        refused = sorted(set(prop.requires) & promised)
+        if refused:
+            status, reason = "fail", (f"{_promises(refused)} but raised NotImplementedError "
+                                      f"for a call the article defines: {exc}")
+        else:
+            status, reason = "skip", f"the target does not support a call it needs: {exc}"
     except BaseException as exc:  # noqa: B036 - a check must never take the run down
         if isinstance(exc, KeyboardInterrupt) and user_interrupted():
             raise
@@ -262,9 +270,8 @@ def _result_for(prop, ctx, target, device, snapshot) -> PropertyResult:
     missing = prop.missing(target.exposes)
     broken = sorted(set(missing) & target.promised)
     if broken:  # promised, so its absence is a defect, not a part left out
-        return PropertyResult(prop.name, "fail", f"the target promises {' and '.join(broken)} "
-                              "(CONFORMANCE_TARGET['exposes']) but exposes no callable "
-                              f"{' or '.join(broken)}", rule=prop.rule)
+        return PropertyResult(prop.name, "fail", f"{_promises(broken)} but exposes no "
+                              f"callable {' or '.join(broken)}", rule=prop.rule)
     if missing:
         return PropertyResult(prop.name, "skip", f"target exposes no {' or '.join(missing)}",
                               rule=prop.rule)
@@ -272,14 +279,7 @@ def _result_for(prop, ctx, target, device, snapshot) -> PropertyResult:
     if caller.hung is not None:
         return PropertyResult(prop.name, "error", f"not run: the target hung earlier "
                               f"({caller.hung})", rule=prop.rule)
-    result = _run_one(prop, ctx)
-    refused = sorted(set(prop.requires) & target.promised)
-    if result.status == "skip" and result.reason.startswith(UNSUPPORTED) and refused:
-        # A promised part that raises NotImplementedError for a call the article defines
-        # (its own defaults, say) has lost that call: a defect, as a missing part is.
-        return _misbehaved(result, f"the target promises {' and '.join(refused)} "
-                           "(CONFORMANCE_TARGET['exposes']) but raised NotImplementedError "
-                           f"for a call the article defines: {result.reason[len(UNSUPPORTED) + 2:]}")
+    result = _run_one(prop, ctx, target.promised)
     changed = snapshot.check()
     if changed:
         return _misbehaved(result, "the target changed the process the oracle runs in during "

@@ -16,7 +16,7 @@ import numpy as np
 
 from vectors.io import GRADIENT_OF
 
-__all__ = ["SIGNATURES", "Call", "Signature", "positional_numbers"]
+__all__ = ["SIGNATURES", "Call", "Signature", "positional_numbers", "signature_of"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +35,11 @@ SIGNATURES = {
                                           (("num_bits", 8),)),
     "scaled_e4m3": Signature(("inputs", "amax"), (("E", 4), ("M", 3)), frozenset({"amax"})),
 }
+def signature_of(function: str) -> Signature:
+    """The signature of ``function``'s forward (a gradient's is its forward's)."""
+    return SIGNATURES[GRADIENT_OF.get(function, function)]
+
+
 def positional_numbers(function: str, arguments: Mapping[str, object]) -> list:
     """The non-tensor arguments a call passes, positionally, in the signature's order.
 
@@ -43,7 +48,7 @@ def positional_numbers(function: str, arguments: Mapping[str, object]) -> list:
     ``apply`` takes no keywords, so only a trailing run can be left out);
     otherwise its default is passed explicitly.
     """
-    numbers = SIGNATURES[GRADIENT_OF.get(function, function)].numbers
+    numbers = signature_of(function).numbers
     given = [name in arguments for name, _ in numbers]
     kept = max((i + 1 for i, present in enumerate(given) if present), default=0)
     return [arguments.get(name, default) for name, default in numbers[:kept]]

@@ -25,8 +25,8 @@ from ..repro import array_bits, function_snippet, tensor_literal
 from ..section6_calls import SIGNATURES, Call, positional_numbers
 from ._base import fewer_examples, run_examples
 
-__all__ = ["GRADIENT_OF", "SIGNATURES", "Call", "check_calls", "fewer_examples", "judge",
-           "replay_vector", "snippet"]
+__all__ = ["GRADIENT_OF", "SIGNATURES", "Call", "check_calls", "judge", "replay_vector",
+           "snippet"]
 
 
 #: Functions whose NotImplementedError is a rule of the article (SPEC 6.3: unless E=4 and

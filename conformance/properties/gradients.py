@@ -44,6 +44,10 @@ def gradient_cases(draw, kind=None):
     return function, case, grad
 
 
+#: One run per kind (``run_strata``), for both gradient properties.
+_STRATA = {kind: gradient_cases(kind) for kind in KINDS}
+
+
 def _zero_dim_case(draw):
     """A 0-d call, mostly with a -0 gradient.
 
@@ -135,7 +139,7 @@ def check_ste(ctx):
             _fail(ctx, function, case, str(mismatch), array_bits(expected),
                   array_bits(actual), after, ("inputs",))
 
-    run_strata(ctx, {kind: gradient_cases(kind) for kind in KINDS}, body, weights=_WEIGHTS)
+    run_strata(ctx, _STRATA, body, weights=_WEIGHTS)
 
 
 def check_amax(ctx):
@@ -155,7 +159,7 @@ def check_amax(ctx):
                   "may flow to amax (the backward returns None for it)", "None",
                   f"a {amax.grad.dtype} tensor of shape {tuple(amax.grad.shape)}", after, grads)
 
-    run_strata(ctx, {kind: gradient_cases(kind) for kind in KINDS}, body, weights=_WEIGHTS)
+    run_strata(ctx, _STRATA, body, weights=_WEIGHTS)
 
 
 assert set(FUNCTIONS) == set(NAMES)

@@ -31,8 +31,7 @@ from vectors.expect import (
 
 from ..compare import first_mismatch
 from ..strategies.descriptor import FIXED_KWARGS, FIXED_YAML, descriptor_kwargs, yaml_documents
-from ._base import Property, run_examples
-from ._section6 import fewer_examples
+from ._base import Property, fewer_examples, run_examples
 
 __all__ = ["PROPERTIES", "outcome_mismatch", "replay_vector", "value_mismatch"]
 

@@ -15,9 +15,7 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from vectors.io import GRADIENT_OF
-
-from ..section6_calls import SIGNATURES
+from ..section6_calls import signature_of
 
 __all__ = ["LAYOUTS", "SEEDS", "array_from_pool", "forward_grads", "omit_defaults"]
 
@@ -65,7 +63,7 @@ def omit_defaults(draw, function: str, arguments: dict) -> dict:
     if not draw(st.sampled_from([False, False, True]), label="omit_defaults"):
         return arguments
     out = dict(arguments)
-    for name, default in reversed(SIGNATURES[GRADIENT_OF.get(function, function)].numbers):
+    for name, default in reversed(signature_of(function).numbers):
         value = out.get(name, default)
         if type(value) is not type(default) or value != default:
             break

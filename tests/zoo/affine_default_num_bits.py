@@ -7,7 +7,8 @@ from ._section6 import Section6Kernel, export_section6
 
 CAUGHT_BY = frozenset({"affine_values"})
 
-_affine = export_section6(Section6Kernel())["fake_affine_tensor_quant"]
+_EXPORTED = export_section6(Section6Kernel())
+_affine = _EXPORTED["fake_affine_tensor_quant"]
 
 
 def fake_affine_tensor_quant(inputs, min_range, max_range, num_bits=16):  # the bug: 16
@@ -15,5 +16,4 @@ def fake_affine_tensor_quant(inputs, min_range, max_range, num_bits=16):  # the 
 
 
 fake_tensor_quant, tensor_quant = export(Section6Kernel())
-globals().update({k: v for k, v in export_section6(Section6Kernel()).items()
-                  if k != "fake_affine_tensor_quant"})
+globals().update({k: v for k, v in _EXPORTED.items() if k != "fake_affine_tensor_quant"})

@@ -7,7 +7,8 @@ from ._section6 import Section6Kernel, export_section6
 
 CAUGHT_BY = frozenset({"e4m3_values"})
 
-_e4m3 = export_section6(Section6Kernel())["scaled_e4m3"]
+_EXPORTED = export_section6(Section6Kernel())
+_e4m3 = _EXPORTED["scaled_e4m3"]
 
 
 def scaled_e4m3(inputs, amax=None, E=5, M=2):  # the bug: E5M2 by default
@@ -15,5 +16,4 @@ def scaled_e4m3(inputs, amax=None, E=5, M=2):  # the bug: E5M2 by default
 
 
 fake_tensor_quant, tensor_quant = export(Section6Kernel())
-globals().update({k: v for k, v in export_section6(Section6Kernel()).items()
-                  if k != "scaled_e4m3"})
+globals().update({k: v for k, v in _EXPORTED.items() if k != "scaled_e4m3"})
